@@ -7,3 +7,9 @@
 //! Two kinds of error are never mixed: a malformed history is a harness error, a history that
 //! breaks a guarantee is a violation. A judge that could not decide says `undecided`; it never
 //! reports a pass it did not establish.
+
+pub mod formats;
+pub mod history;
+pub mod lin;
+pub mod reference;
+pub mod zk;

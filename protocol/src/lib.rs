@@ -15,8 +15,13 @@
 //! before the driver has reported that write durable.
 
 pub mod acl;
+pub mod client;
 pub mod error_code;
 pub mod op_code;
+pub mod persist;
+pub mod request;
+pub mod server;
 pub mod stat;
+pub mod store;
 pub mod txn;
 pub mod types;

@@ -5,3 +5,7 @@
 //! clients of `zabsim-protocol`, the scenario schema, the runner and the `zabsim` binary.
 
 pub mod cli;
+pub mod cluster;
+pub mod kernel;
+pub mod runner;
+pub mod scenario;

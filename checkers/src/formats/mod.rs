@@ -1,0 +1,1 @@
+//! Readers for external history formats: Porcupine logs, Jepsen EDN (Knossos) and our own JSON Lines.

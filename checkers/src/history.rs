@@ -1,0 +1,1 @@
+//! Client histories: invocations and completions with virtual times, written as JSON Lines.

@@ -1,0 +1,1 @@
+//! The sans-IO ZooKeeper client: connection, session, pending requests, reconnects, watches.

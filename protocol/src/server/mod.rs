@@ -1,0 +1,1 @@
+//! The ZooKeeper server: fast leader election, discovery, synchronization, broadcast, heartbeats and sessions.

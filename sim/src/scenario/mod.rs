@@ -1,0 +1,1 @@
+//! The scenario schema (RON) and its validation.
