@@ -21,6 +21,8 @@ pub mod op_code;
 pub mod persist;
 pub mod request;
 pub mod server;
+pub mod session_wire;
+pub mod snapshot_image;
 pub mod stat;
 pub mod store;
 pub mod txn;
