@@ -1,0 +1,506 @@
+//! The fault vocabulary: what a scenario timeline, the random nemesis and the swarm can do to a
+//! run, with targets resolved at the moment the fault applies.
+//!
+//! Fault model. Every variant of [`FaultKind`] is INSIDE ZooKeeper's fault model (crash-recovery
+//! servers, FIFO channels that can break, durable fsync, unreliable clocks): after any
+//! combination of them, and a heal, the cluster must be safe and lose nothing acknowledged.
+//! Everything OUTSIDE the model lives under [`FaultKind::OutOfModel`], so a scenario cannot use
+//! one by accident: the server must detect those (checksums, refusing to serve) or the scenario
+//! is a negative one that expects a violation.
+//!
+//! Targets. A [`Target`] names nodes directly, or by chance (drawn from the faults stream among
+//! the *faultable* nodes), or by role (`Role(R)`), which the cluster glue resolves through a
+//! [`RoleResolver`] ("the current leader"); the kernel knows no roles. [`resolve`] turns every
+//! target into `Target::Nodes`, so a resolved fault states exactly what was hit, and its
+//! [`inverse`] heals exactly that.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::{self, Debug};
+
+use super::clock::ClockKind;
+use super::disk::{CrashDisk, Region};
+use super::net::MessageFaultKind;
+use super::process::{NodeId, Process};
+use super::rng::{Ratio, SimRng};
+use super::time::NS_PER_MS;
+use super::world::World;
+
+/// Resolves role targets (`Target::Role`) to nodes. The cluster glue implements it.
+pub trait RoleResolver<P: Process> {
+    /// The role vocabulary (e.g. leader, follower, observer, client).
+    type Role: Clone + Debug;
+
+    /// The nodes that hold `role` now, in ascending order.
+    fn nodes_with_role(&self, world: &World<P>, role: &Self::Role) -> Vec<NodeId>;
+}
+
+/// A role vocabulary with no roles, for worlds without a cluster glue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoRole {}
+
+/// The resolver for [`NoRole`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRoles;
+
+impl<P: Process> RoleResolver<P> for NoRoles {
+    type Role = NoRole;
+    fn nodes_with_role(&self, _: &World<P>, role: &NoRole) -> Vec<NodeId> {
+        match *role {}
+    }
+}
+
+/// Which nodes a fault hits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target<R> {
+    /// One node.
+    Node(NodeId),
+    /// These nodes.
+    Nodes(Vec<NodeId>),
+    /// One faultable node, drawn at random.
+    Random,
+    /// A random non-empty minority of the faultable nodes (at most `(n - 1) / 2`).
+    RandomMinority,
+    /// Every faultable node.
+    All,
+    /// Every node holding this role now (resolved by the glue).
+    Role(R),
+    /// One node holding this role now, drawn at random.
+    OneOfRole(R),
+}
+
+/// Which file a disk-corruption fault hits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FileSel {
+    /// This file.
+    Name(String),
+    /// A random file whose name starts with this prefix (`"log."`).
+    Prefix(String),
+    /// Any file, at random.
+    Any,
+}
+
+/// Which bytes of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegionSel {
+    /// Exactly these bytes.
+    At(Region),
+    /// The last `len` bytes.
+    Tail {
+        /// Length in bytes.
+        len: u64,
+    },
+    /// `len` bytes at a random offset.
+    Random {
+        /// Length in bytes.
+        len: u64,
+    },
+}
+
+/// A fault inside ZooKeeper's model, or an out-of-model one under [`FaultKind::OutOfModel`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum FaultKind<R> {
+    /// Machine crash (power loss): memory lost, unsynced writes lost or torn per `disk`.
+    Crash {
+        /// Who.
+        target: Target<R>,
+        /// What happens to unsynced writes.
+        #[serde(default)]
+        disk: CrashDisk,
+    },
+    /// Process kill: memory lost, the page cache survives; peers see a reset.
+    Kill {
+        /// Who.
+        target: Target<R>,
+    },
+    /// Rebuild the process from its disk (killing it first if it is up).
+    Restart {
+        /// Who.
+        target: Target<R>,
+    },
+    /// Stall the process (GC, VM migration): its events wait.
+    Pause {
+        /// Who.
+        target: Target<R>,
+    },
+    /// Let a paused process run again.
+    Resume {
+        /// Who.
+        target: Target<R>,
+    },
+    /// Symmetric partition: the target nodes on one side, everyone else on the other.
+    Isolate {
+        /// The isolated side.
+        target: Target<R>,
+    },
+    /// Groups that talk only within themselves (nodes in no group are unaffected).
+    PartitionGroups {
+        /// The groups.
+        groups: Vec<Target<R>>,
+    },
+    /// The other faultable nodes are split in two halves that each reach only the bridge.
+    Bridge {
+        /// The bridge node(s).
+        bridge: Target<R>,
+    },
+    /// One-way partition: `from` cannot reach `to`; the reverse direction still flows until the
+    /// connections between them break after the detection delay.
+    OneWay {
+        /// Senders whose messages are held.
+        from: Target<R>,
+        /// Receivers that stop hearing from `from`.
+        to: Target<R>,
+    },
+    /// Remove partitions, clogs and out-of-model message faults.
+    HealNetwork,
+    /// Hold messages `from -> to` (both directions if `symmetric`), then release them in order.
+    Clog {
+        /// Senders.
+        from: Target<R>,
+        /// Receivers.
+        to: Target<R>,
+        /// How long.
+        duration_ms: u64,
+        /// Also clog `to -> from`.
+        #[serde(default)]
+        symmetric: bool,
+    },
+    /// FoundationDB's swizzle-clog: clog the nodes' links one node at a time, every `step_ms`,
+    /// hold them all, then unclog them one at a time in random order.
+    SwizzleClog {
+        /// The nodes whose links are clogged.
+        nodes: Target<R>,
+        /// Gap between successive clogs (and successive unclogs).
+        step_ms: u64,
+        /// How long all links stay clogged after the last one.
+        hold_ms: u64,
+    },
+    /// Break every connection between the two sets (both ends learn after detection delays).
+    BreakConnections {
+        /// One side.
+        a: Target<R>,
+        /// The other side.
+        b: Target<R>,
+    },
+    /// Step a clock (wall: either way; monotonic: forward only). Pending timers re-evaluate.
+    ClockJump {
+        /// Whose clock.
+        target: Target<R>,
+        /// Which clock.
+        clock: ClockKind,
+        /// By how much (negative: backward).
+        delta_ms: i64,
+    },
+    /// Set a clock's drift.
+    ClockDrift {
+        /// Whose clock.
+        target: Target<R>,
+        /// Parts per million (positive: fast).
+        drift_ppm: i32,
+    },
+    /// Stall every fsync by `extra_ms` (0 ends the stall).
+    SlowFsync {
+        /// Whose disk.
+        target: Target<R>,
+        /// Added to each fsync.
+        extra_ms: u64,
+    },
+    /// Leave only `free_bytes` free (`None`: unlimited): ENOSPC beyond.
+    DiskFull {
+        /// Whose disk.
+        target: Target<R>,
+        /// Free bytes left.
+        free_bytes: Option<u64>,
+    },
+    /// Heal everything: the network, paused and down faultable nodes, disk and clock stalls.
+    HealAll,
+    /// A fault OUTSIDE ZooKeeper's model.
+    OutOfModel(OutOfModelFault<R>),
+}
+
+/// Faults that break an assumption ZAB makes. The server must detect them and refuse to serve
+/// wrong data, or the scenario is negative and expects a violation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum OutOfModelFault<R> {
+    /// Flip bits in every byte of a file region (media and cache).
+    BitFlip {
+        /// Whose disk.
+        target: Target<R>,
+        /// Which file.
+        file: FileSel,
+        /// Which bytes.
+        region: RegionSel,
+    },
+    /// A file region becomes unreadable until rewritten.
+    LatentReadError {
+        /// Whose disk.
+        target: Target<R>,
+        /// Which file.
+        file: FileSel,
+        /// Which bytes.
+        region: RegionSel,
+    },
+    /// fsync reports success but persists nothing (`lies: false` restores it).
+    FsyncLies {
+        /// Whose disk.
+        target: Target<R>,
+        /// Lying or not.
+        lies: bool,
+    },
+    /// The disk is replaced by an empty one (the node crashes first).
+    Wipe {
+        /// Whose disk.
+        target: Target<R>,
+    },
+    /// Single messages inside a live connection are dropped, duplicated or reordered.
+    Messages {
+        /// Drop, duplicate or reorder.
+        kind: MessageFaultKind,
+        /// Senders.
+        from: Target<R>,
+        /// Receivers.
+        to: Target<R>,
+        /// Probability per message.
+        chance: Ratio,
+        /// How long the rule lasts.
+        duration_ms: u64,
+    },
+}
+
+/// Why a fault could not be applied (the run goes on; the driver records it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultError(pub String);
+
+impl fmt::Display for FaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultError {}
+
+/// Resolves a target to concrete nodes (sorted, deduplicated).
+pub fn resolve_target<P: Process, Rs: RoleResolver<P>>(
+    target: &Target<Rs::Role>,
+    world: &mut World<P>,
+    resolver: &Rs,
+) -> Vec<NodeId> {
+    let faultable = world.faultable_nodes();
+    let mut nodes = match target {
+        Target::Node(n) => vec![*n],
+        Target::Nodes(ns) => ns.clone(),
+        Target::Random => world
+            .faults_rng()
+            .choose(&faultable)
+            .copied()
+            .into_iter()
+            .collect(),
+        Target::RandomMinority => random_minority(&faultable, world.faults_rng()),
+        Target::All => faultable,
+        Target::Role(r) => resolver.nodes_with_role(world, r),
+        Target::OneOfRole(r) => {
+            let holders = resolver.nodes_with_role(world, r);
+            world
+                .faults_rng()
+                .choose(&holders)
+                .copied()
+                .into_iter()
+                .collect()
+        }
+    };
+    let count = world.nodes().len() as u32;
+    nodes.retain(|n| n.0 < count);
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+}
+
+/// A random non-empty minority (size `1..=(n-1)/2`), or nothing if `n < 3`.
+pub fn random_minority(nodes: &[NodeId], rng: &mut SimRng) -> Vec<NodeId> {
+    let max = nodes.len().saturating_sub(1) / 2;
+    if max == 0 {
+        return Vec::new();
+    }
+    let size = rng.range_inclusive(1, max as u64) as usize;
+    let mut shuffled = nodes.to_vec();
+    rng.shuffle(&mut shuffled);
+    shuffled.truncate(size);
+    shuffled.sort_unstable();
+    shuffled
+}
+
+/// The fault with every target replaced by the concrete nodes it resolves to now.
+pub fn resolve<P: Process, Rs: RoleResolver<P>>(
+    fault: &FaultKind<Rs::Role>,
+    world: &mut World<P>,
+    resolver: &Rs,
+) -> FaultKind<Rs::Role> {
+    let mut r = |t: &Target<Rs::Role>| Target::Nodes(resolve_target(t, world, resolver));
+    match fault {
+        FaultKind::Crash { target, disk } => FaultKind::Crash {
+            target: r(target),
+            disk: *disk,
+        },
+        FaultKind::Kill { target } => FaultKind::Kill { target: r(target) },
+        FaultKind::Restart { target } => FaultKind::Restart { target: r(target) },
+        FaultKind::Pause { target } => FaultKind::Pause { target: r(target) },
+        FaultKind::Resume { target } => FaultKind::Resume { target: r(target) },
+        FaultKind::Isolate { target } => FaultKind::Isolate { target: r(target) },
+        FaultKind::PartitionGroups { groups } => FaultKind::PartitionGroups {
+            groups: groups.iter().map(&mut r).collect(),
+        },
+        FaultKind::Bridge { bridge } => FaultKind::Bridge { bridge: r(bridge) },
+        FaultKind::OneWay { from, to } => FaultKind::OneWay {
+            from: r(from),
+            to: r(to),
+        },
+        FaultKind::HealNetwork => FaultKind::HealNetwork,
+        FaultKind::Clog {
+            from,
+            to,
+            duration_ms,
+            symmetric,
+        } => FaultKind::Clog {
+            from: r(from),
+            to: r(to),
+            duration_ms: *duration_ms,
+            symmetric: *symmetric,
+        },
+        FaultKind::SwizzleClog {
+            nodes,
+            step_ms,
+            hold_ms,
+        } => FaultKind::SwizzleClog {
+            nodes: r(nodes),
+            step_ms: *step_ms,
+            hold_ms: *hold_ms,
+        },
+        FaultKind::BreakConnections { a, b } => FaultKind::BreakConnections { a: r(a), b: r(b) },
+        FaultKind::ClockJump {
+            target,
+            clock,
+            delta_ms,
+        } => FaultKind::ClockJump {
+            target: r(target),
+            clock: *clock,
+            delta_ms: *delta_ms,
+        },
+        FaultKind::ClockDrift { target, drift_ppm } => FaultKind::ClockDrift {
+            target: r(target),
+            drift_ppm: *drift_ppm,
+        },
+        FaultKind::SlowFsync { target, extra_ms } => FaultKind::SlowFsync {
+            target: r(target),
+            extra_ms: *extra_ms,
+        },
+        FaultKind::DiskFull { target, free_bytes } => FaultKind::DiskFull {
+            target: r(target),
+            free_bytes: *free_bytes,
+        },
+        FaultKind::HealAll => FaultKind::HealAll,
+        FaultKind::OutOfModel(o) => FaultKind::OutOfModel(resolve_oom(o, &mut r)),
+    }
+}
+
+fn resolve_oom<R: Clone>(
+    o: &OutOfModelFault<R>,
+    r: &mut impl FnMut(&Target<R>) -> Target<R>,
+) -> OutOfModelFault<R> {
+    match o {
+        OutOfModelFault::BitFlip {
+            target,
+            file,
+            region,
+        } => OutOfModelFault::BitFlip {
+            target: r(target),
+            file: file.clone(),
+            region: *region,
+        },
+        OutOfModelFault::LatentReadError {
+            target,
+            file,
+            region,
+        } => OutOfModelFault::LatentReadError {
+            target: r(target),
+            file: file.clone(),
+            region: *region,
+        },
+        OutOfModelFault::FsyncLies { target, lies } => OutOfModelFault::FsyncLies {
+            target: r(target),
+            lies: *lies,
+        },
+        OutOfModelFault::Wipe { target } => OutOfModelFault::Wipe { target: r(target) },
+        OutOfModelFault::Messages {
+            kind,
+            from,
+            to,
+            chance,
+            duration_ms,
+        } => OutOfModelFault::Messages {
+            kind: *kind,
+            from: r(from),
+            to: r(to),
+            chance: *chance,
+            duration_ms: *duration_ms,
+        },
+    }
+}
+
+/// The fault that undoes a *resolved* fault, if there is one (used for timed faults and the
+/// nemesis). Partitions are undone by healing the whole network.
+pub fn inverse<R: Clone>(fault: &FaultKind<R>) -> Option<FaultKind<R>> {
+    let t = |target: &Target<R>| target.clone();
+    match fault {
+        FaultKind::Crash { target, .. } | FaultKind::Kill { target } => {
+            Some(FaultKind::Restart { target: t(target) })
+        }
+        FaultKind::Pause { target } => Some(FaultKind::Resume { target: t(target) }),
+        FaultKind::Isolate { .. }
+        | FaultKind::PartitionGroups { .. }
+        | FaultKind::Bridge { .. }
+        | FaultKind::OneWay { .. } => Some(FaultKind::HealNetwork),
+        FaultKind::ClockJump {
+            target,
+            clock: ClockKind::Wall,
+            delta_ms,
+        } => Some(FaultKind::ClockJump {
+            target: t(target),
+            clock: ClockKind::Wall,
+            delta_ms: -delta_ms,
+        }),
+        FaultKind::ClockDrift { target, .. } => Some(FaultKind::ClockDrift {
+            target: t(target),
+            drift_ppm: 0,
+        }),
+        FaultKind::SlowFsync { target, .. } => Some(FaultKind::SlowFsync {
+            target: t(target),
+            extra_ms: 0,
+        }),
+        FaultKind::DiskFull { target, .. } => Some(FaultKind::DiskFull {
+            target: t(target),
+            free_bytes: None,
+        }),
+        FaultKind::OutOfModel(OutOfModelFault::FsyncLies { target, lies: true }) => {
+            Some(FaultKind::OutOfModel(OutOfModelFault::FsyncLies {
+                target: t(target),
+                lies: false,
+            }))
+        }
+        FaultKind::OutOfModel(OutOfModelFault::Wipe { target }) => {
+            Some(FaultKind::Restart { target: t(target) })
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn ms(ms: u64) -> u64 {
+    ms.saturating_mul(NS_PER_MS)
+}
+
+impl<R: Debug> fmt::Display for FaultKind<R> {
+    /// The RON-like debug form, which names every field.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}

@@ -1,0 +1,590 @@
+//! The world: nodes, their processes, clocks and disks, the network, the event queue, the
+//! random streams and the trace; [`World::step`] processes one event.
+//!
+//! Contract: single-threaded and deterministic. Every state change happens inside `step` (or
+//! in a fault primitive the driver calls between steps), is caused by exactly one popped event,
+//! and is appended to the trace. Events addressed to an earlier incarnation of a process (a
+//! timer armed before a crash, a disk completion issued before a kill) are discarded; events
+//! for a paused process wait, in order, until it resumes.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::clock::{ClockKind, ClockSpec, NodeClock};
+use super::config::KernelConfig;
+use super::ctx::Ctx;
+use super::disk::{Disk, FsyncTicket};
+use super::logging;
+use super::net::{NetStats, Network};
+use super::process::{
+    ConnId, ConnectError, DisconnectReason, DiskError, Event, Factory, IoId, NodeId, Process,
+    TimerId,
+};
+use super::queue::EventQueue;
+use super::rng::{SimRng, Stream};
+use super::time::{LocalTime, SimTime};
+use super::trace::{RecordKind, Trace};
+
+/// Whether a node's process exists and runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeStatus {
+    /// No process (never started, killed or crashed).
+    Down,
+    /// The process handles events.
+    Running,
+    /// The process exists but is stalled; its events wait.
+    Paused,
+}
+
+/// How a node is added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeOptions {
+    /// A name for traces and logs (`"s1"`, `"client3"`).
+    pub name: String,
+    /// Whether random fault targets (`Random`, `All`, minorities) may pick this node.
+    pub faultable: bool,
+    /// The node's clocks; `None` draws them from the clocks stream per [`KernelConfig::clocks`].
+    pub clock: Option<ClockSpec>,
+}
+
+impl NodeOptions {
+    /// A faultable node with drawn clocks.
+    pub fn named(name: impl Into<String>) -> NodeOptions {
+        NodeOptions {
+            name: name.into(),
+            faultable: true,
+            clock: None,
+        }
+    }
+}
+
+/// What one call of [`World::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing was scheduled.
+    Idle,
+    /// One kernel event was processed.
+    Event,
+    /// A control event the driver scheduled with [`World::schedule_control`] is due.
+    Control(u64),
+}
+
+/// A notification to one end of a connection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Notice {
+    ConnectFailed(ConnectError),
+    Disconnected(DisconnectReason),
+}
+
+/// A kernel event in the queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    Boot {
+        node: NodeId,
+        incarnation: u32,
+    },
+    Pipe {
+        conn: ConnId,
+        dir: u8,
+    },
+    Notify {
+        node: NodeId,
+        incarnation: u32,
+        conn: ConnId,
+        notice: Notice,
+    },
+    Doom {
+        conn: ConnId,
+        version: u32,
+    },
+    Timer {
+        id: TimerId,
+        version: u32,
+    },
+    Io {
+        io: IoId,
+    },
+    Redeliver {
+        node: NodeId,
+        incarnation: u32,
+    },
+    Unclog,
+    ClogStart {
+        idx: usize,
+    },
+    Control {
+        token: u64,
+    },
+}
+
+pub(crate) struct NodeState<M, T> {
+    pub name: String,
+    pub faultable: bool,
+    pub status: NodeStatus,
+    pub incarnation: u32,
+    pub clock: NodeClock,
+    pub disk: Disk,
+    pub rng: SimRng,
+    pub deferred: VecDeque<Event<M, T>>,
+    pub io_last_done: SimTime,
+    pub initial_drift_ppm: i32,
+}
+
+pub(crate) struct TimerEntry<T> {
+    pub node: NodeId,
+    pub incarnation: u32,
+    pub clock: ClockKind,
+    pub deadline: LocalTime,
+    pub version: u32,
+    pub tag: T,
+}
+
+pub(crate) struct IoEntry {
+    pub node: NodeId,
+    pub incarnation: u32,
+    pub ticket: Option<FsyncTicket>,
+    pub result: Result<(), DiskError>,
+}
+
+/// The kernel state a [`Ctx`] reaches: everything but the processes themselves.
+pub struct Core<M, T> {
+    pub(crate) config: KernelConfig,
+    pub(crate) queue: EventQueue<Ev>,
+    pub(crate) nodes: Vec<NodeState<M, T>>,
+    pub(crate) net: Network<M>,
+    pub(crate) timers: BTreeMap<TimerId, TimerEntry<T>>,
+    pub(crate) ios: BTreeMap<IoId, IoEntry>,
+    pub(crate) trace: Trace,
+    pub(crate) rng_net: SimRng,
+    pub(crate) rng_disk: SimRng,
+    pub(crate) rng_clocks: SimRng,
+    pub(crate) rng_faults: SimRng,
+    pub(crate) next_timer: u64,
+    pub(crate) next_io: u64,
+    pub(crate) events: u64,
+    pub(crate) exit_requested: Option<NodeId>,
+    pub(crate) scheduled_clogs: Vec<(Vec<NodeId>, Vec<NodeId>, SimTime)>,
+}
+
+impl<M, T> std::fmt::Debug for Core<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("now", &self.queue.now())
+            .field("nodes", &self.nodes.len())
+            .field("events", &self.events)
+            .field("pending", &self.queue.len())
+            .finish()
+    }
+}
+
+/// The simulated world. `P` is the process type (an enum if several kinds of actor run).
+pub struct World<P: Process> {
+    pub(crate) core: Core<P::Msg, P::Timer>,
+    procs: Vec<Option<P>>,
+    factories: Vec<Factory<P>>,
+}
+
+impl<P: Process> std::fmt::Debug for World<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World").field("core", &self.core).finish()
+    }
+}
+
+impl<M, T> Core<M, T> {
+    /// Current global virtual time.
+    pub(crate) fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    pub(crate) fn node(&self, node: NodeId) -> &NodeState<M, T> {
+        match self.nodes.get(node.index()) {
+            Some(n) => n,
+            None => panic!("unknown node {node}"),
+        }
+    }
+
+    pub(crate) fn node_mut(&mut self, node: NodeId) -> &mut NodeState<M, T> {
+        match self.nodes.get_mut(node.index()) {
+            Some(n) => n,
+            None => panic!("unknown node {node}"),
+        }
+    }
+
+    /// True if `node` currently runs (or is paused in) incarnation `incarnation`.
+    pub(crate) fn alive(&self, node: NodeId, incarnation: u32) -> bool {
+        let n = self.node(node);
+        n.incarnation == incarnation && n.status != NodeStatus::Down
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        node: Option<NodeId>,
+        kind: RecordKind,
+        a: u64,
+        b: u64,
+        detail: impl FnOnce() -> String,
+    ) {
+        let now = self.queue.now();
+        self.trace.record(now, node, kind, a, b, detail);
+    }
+
+    /// Routes an event to a live process: returns it to dispatch now, defers it if the node is
+    /// paused, or drops it if the incarnation is gone.
+    pub(crate) fn route(
+        &mut self,
+        node: NodeId,
+        incarnation: u32,
+        event: Event<M, T>,
+    ) -> Option<(NodeId, Event<M, T>)> {
+        let n = self.node_mut(node);
+        if n.incarnation != incarnation {
+            return None;
+        }
+        match n.status {
+            NodeStatus::Down => None,
+            NodeStatus::Paused => {
+                n.deferred.push_back(event);
+                None
+            }
+            NodeStatus::Running => Some((node, event)),
+        }
+    }
+
+    /// Re-converts every pending timer of `node` after its clock changed.
+    pub(crate) fn reschedule_timers(&mut self, node: NodeId) {
+        let now = self.now();
+        let clock = self.node(node).clock.clone();
+        let mut pushes = Vec::new();
+        for (id, t) in self.timers.iter_mut().filter(|(_, t)| t.node == node) {
+            t.version += 1;
+            pushes.push((
+                clock.global_deadline(t.clock, t.deadline, now),
+                *id,
+                t.version,
+            ));
+        }
+        for (at, id, version) in pushes {
+            self.queue.push(at, Ev::Timer { id, version });
+        }
+    }
+
+    fn on_timer(&mut self, id: TimerId, version: u32) -> Option<(NodeId, Event<M, T>)> {
+        let t = self.timers.get(&id)?;
+        if t.version != version {
+            return None;
+        }
+        let now = self.now();
+        let (node, incarnation) = (t.node, t.incarnation);
+        // The deadline was converted with the clock as it is now (changes re-convert).
+        debug_assert!(self.node(node).clock.read(t.clock, now) >= t.deadline);
+        let t = self.timers.remove(&id)?;
+        self.record(Some(node), RecordKind::TimerFire, id.0, 0, String::new);
+        self.route(node, incarnation, Event::Timer { id, tag: t.tag })
+    }
+
+    fn on_io(&mut self, io: IoId) -> Option<(NodeId, Event<M, T>)> {
+        let entry = self.ios.remove(&io)?;
+        let node = entry.node;
+        if let Some(ticket) = entry.ticket {
+            // The device finishes the fsync whatever became of the process.
+            self.node_mut(node).disk.complete_fsync(ticket);
+        }
+        let code = u64::from(entry.result.is_err());
+        self.record(Some(node), RecordKind::IoDone, io.0, code, String::new);
+        self.route(
+            node,
+            entry.incarnation,
+            Event::IoDone {
+                io,
+                result: entry.result,
+            },
+        )
+    }
+
+    fn on_redeliver(&mut self, node: NodeId, incarnation: u32) -> Option<(NodeId, Event<M, T>)> {
+        let n = self.node_mut(node);
+        if n.incarnation != incarnation || n.status != NodeStatus::Running {
+            return None;
+        }
+        let event = n.deferred.pop_front()?;
+        Some((node, event))
+    }
+}
+
+impl<P: Process> World<P> {
+    /// An empty world.
+    pub fn new(config: KernelConfig) -> World<P> {
+        let seed = config.seed;
+        let trace = Trace::new(config.trace);
+        World {
+            core: Core {
+                config,
+                queue: EventQueue::new(),
+                nodes: Vec::new(),
+                net: Network::default(),
+                timers: BTreeMap::new(),
+                ios: BTreeMap::new(),
+                trace,
+                rng_net: SimRng::new(seed, Stream::Network),
+                rng_disk: SimRng::new(seed, Stream::Disk),
+                rng_clocks: SimRng::new(seed, Stream::Clocks),
+                rng_faults: SimRng::new(seed, Stream::Faults),
+                next_timer: 0,
+                next_io: 0,
+                events: 0,
+                exit_requested: None,
+                scheduled_clogs: Vec::new(),
+            },
+            procs: Vec::new(),
+            factories: Vec::new(),
+        }
+    }
+
+    /// Adds a node (down); [`World::start`] boots it.
+    pub fn add_node(&mut self, options: NodeOptions, factory: Factory<P>) -> NodeId {
+        let id = NodeId(self.core.nodes.len() as u32);
+        let cfg = self.core.config.clocks;
+        let spec = options.clock.unwrap_or_else(|| {
+            let r = &mut self.core.rng_clocks;
+            let d = i64::from(cfg.max_drift_ppm);
+            let o = cfg.max_wall_offset_ms.min(i64::MAX as u64) as i64;
+            ClockSpec {
+                drift_ppm: r.range_i64(-d, d) as i32,
+                wall_offset_ms: r.range_i64(-o, o),
+                uptime_ms: 0,
+            }
+        });
+        let clock = match NodeClock::new(spec, cfg.wall_epoch_ms) {
+            Ok(c) => c,
+            Err(e) => panic!("invalid clock for node {id}: {e}"),
+        };
+        self.core.nodes.push(NodeState {
+            name: options.name,
+            faultable: options.faultable,
+            status: NodeStatus::Down,
+            incarnation: 0,
+            clock,
+            disk: Disk::new(self.core.config.disk.capacity_bytes),
+            rng: SimRng::new(self.core.config.seed, Stream::Node(id)),
+            deferred: VecDeque::new(),
+            io_last_done: SimTime::ZERO,
+            initial_drift_ppm: spec.drift_ppm,
+        });
+        self.core.net.resize(self.core.nodes.len());
+        self.procs.push(None);
+        self.factories.push(factory);
+        id
+    }
+
+    /// Boots a down node's process now (its factory runs when the event is processed).
+    pub fn start(&mut self, node: NodeId) {
+        let n = self.core.node_mut(node);
+        assert_eq!(
+            n.status,
+            NodeStatus::Down,
+            "start of a node that is up: {node}"
+        );
+        n.incarnation += 1;
+        let incarnation = n.incarnation;
+        let now = self.core.now();
+        self.core.queue.push(now, Ev::Boot { node, incarnation });
+    }
+
+    /// Schedules a control event: `step` returns [`Step::Control`] with `token` at `at`.
+    pub fn schedule_control(&mut self, at: SimTime, token: u64) {
+        let at = at.max(self.core.now());
+        self.core.queue.push(at, Ev::Control { token });
+    }
+
+    /// Processes the next event.
+    pub fn step(&mut self) -> Step {
+        let Some((at, ev)) = self.core.queue.pop() else {
+            return Step::Idle;
+        };
+        self.core.events += 1;
+        logging::set_now(at, None);
+        let target = match ev {
+            Ev::Boot { node, incarnation } => {
+                self.boot(node, incarnation);
+                None
+            }
+            Ev::Control { token } => {
+                self.core
+                    .record(None, RecordKind::Control, token, 0, String::new);
+                return Step::Control(token);
+            }
+            Ev::Pipe { conn, dir } => self.core.on_pipe(conn, dir),
+            Ev::Notify {
+                node,
+                incarnation,
+                conn,
+                notice,
+            } => self.core.on_notify(node, incarnation, conn, notice),
+            Ev::Doom { conn, version } => {
+                self.core.on_doom(conn, version);
+                None
+            }
+            Ev::Timer { id, version } => self.core.on_timer(id, version),
+            Ev::Io { io } => self.core.on_io(io),
+            Ev::Redeliver { node, incarnation } => self.core.on_redeliver(node, incarnation),
+            Ev::Unclog => {
+                self.core.wake_all_pipes();
+                None
+            }
+            Ev::ClogStart { idx } => {
+                self.on_clog_start(idx);
+                None
+            }
+        };
+        if let Some((node, event)) = target {
+            self.dispatch(node, event);
+        }
+        Step::Event
+    }
+
+    fn boot(&mut self, node: NodeId, incarnation: u32) {
+        let n = self.core.node(node);
+        if n.incarnation != incarnation || n.status != NodeStatus::Down {
+            return;
+        }
+        self.core.node_mut(node).status = NodeStatus::Running;
+        self.core.node_mut(node).deferred.clear();
+        let name = self.core.node(node).name.clone();
+        self.core.record(
+            Some(node),
+            RecordKind::Start,
+            u64::from(incarnation),
+            0,
+            || name,
+        );
+        logging::set_now(self.core.now(), Some(node));
+        let factory = &mut self.factories[node.index()];
+        let process = factory(&mut Ctx::new(&mut self.core, node));
+        self.procs[node.index()] = Some(process);
+        self.dispatch(node, Event::Start);
+    }
+
+    fn dispatch(&mut self, node: NodeId, event: Event<P::Msg, P::Timer>) {
+        logging::set_now(self.core.now(), Some(node));
+        if let Some(p) = self.procs.get_mut(node.index()).and_then(Option::as_mut) {
+            p.on_event(&mut Ctx::new(&mut self.core, node), event);
+        }
+        if let Some(exited) = self.core.exit_requested.take() {
+            self.kill(exited);
+        }
+    }
+
+    /// The current global virtual time.
+    pub fn now(&self) -> SimTime {
+        self.core.now()
+    }
+
+    /// Events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.core.events
+    }
+
+    /// Events scheduled and not yet processed.
+    pub fn events_pending(&self) -> usize {
+        self.core.queue.len()
+    }
+
+    /// The time of the next scheduled event.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.core.queue.peek_time()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &KernelConfig {
+        &self.core.config
+    }
+
+    /// Every node id, in order.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        (0..self.core.nodes.len() as u32).map(NodeId).collect()
+    }
+
+    /// The nodes random fault targets may pick.
+    pub fn faultable_nodes(&self) -> Vec<NodeId> {
+        self.nodes()
+            .into_iter()
+            .filter(|&n| self.core.node(n).faultable)
+            .collect()
+    }
+
+    /// A node's name.
+    pub fn node_name(&self, node: NodeId) -> &str {
+        &self.core.node(node).name
+    }
+
+    /// A node's status.
+    pub fn status(&self, node: NodeId) -> NodeStatus {
+        self.core.node(node).status
+    }
+
+    /// A node's process incarnation (bumped at every kill, crash and restart).
+    pub fn incarnation(&self, node: NodeId) -> u32 {
+        self.core.node(node).incarnation
+    }
+
+    /// A node's process, if it is up (running or paused).
+    pub fn process(&self, node: NodeId) -> Option<&P> {
+        self.procs.get(node.index()).and_then(Option::as_ref)
+    }
+
+    /// A node's process, mutably (for scripted tests and the cluster glue's inspection).
+    pub fn process_mut(&mut self, node: NodeId) -> Option<&mut P> {
+        self.procs.get_mut(node.index()).and_then(Option::as_mut)
+    }
+
+    /// A node's disk (read-only; faults go through the fault primitives).
+    pub fn disk(&self, node: NodeId) -> &Disk {
+        &self.core.node(node).disk
+    }
+
+    /// A node's clock.
+    pub fn clock(&self, node: NodeId) -> &NodeClock {
+        &self.core.node(node).clock
+    }
+
+    /// A node's monotonic local time now.
+    pub fn local_now(&self, node: NodeId) -> LocalTime {
+        self.core.node(node).clock.monotonic(self.now())
+    }
+
+    /// The trace.
+    pub fn trace(&self) -> &Trace {
+        &self.core.trace
+    }
+
+    /// The run's fingerprint so far.
+    pub fn trace_hash(&self) -> u64 {
+        self.core.trace.hash()
+    }
+
+    /// Network counters.
+    pub fn net_stats(&self) -> NetStats {
+        self.core.net.stats
+    }
+
+    /// The faults stream (target resolution, nemesis, swarm).
+    pub fn faults_rng(&mut self) -> &mut SimRng {
+        &mut self.core.rng_faults
+    }
+
+    /// True if any live process reports outstanding work.
+    pub fn work_outstanding(&self) -> bool {
+        self.procs.iter().flatten().any(Process::work_outstanding)
+    }
+
+    /// Records a driver-level note in the trace (a fault applied, a phase change).
+    pub fn note(&mut self, node: Option<NodeId>, label: &str, value: u64) {
+        let digest = super::trace::fnv1a64(label.as_bytes());
+        let label = label.to_string();
+        self.core
+            .record(node, RecordKind::Note, digest, value, move || label);
+    }
+
+    pub(crate) fn take_process(&mut self, node: NodeId) -> Option<P> {
+        self.procs.get_mut(node.index()).and_then(Option::take)
+    }
+}
