@@ -59,6 +59,7 @@ pub mod process;
 pub mod queue;
 pub mod rng;
 pub mod sim;
+pub mod testkit;
 pub mod time;
 pub mod trace;
 mod transport;

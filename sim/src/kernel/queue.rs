@@ -88,6 +88,17 @@ impl<E> EventQueue<E> {
         Some((e.at, e.event))
     }
 
+    /// Lets virtual time pass up to `at` without an event. Panics if an event is scheduled
+    /// before `at` (it would then be processed in the past) or if `at` is in the past.
+    pub fn advance_to(&mut self, at: SimTime) {
+        assert!(at >= self.now, "time cannot go back: {at} < {}", self.now);
+        assert!(
+            self.peek_time().is_none_or(|t| t >= at),
+            "advancing past a scheduled event"
+        );
+        self.now = at;
+    }
+
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.at)

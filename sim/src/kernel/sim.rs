@@ -294,8 +294,13 @@ where
         }
     }
 
-    /// Runs every event up to and including virtual time `until`.
+    /// Runs every event up to and including virtual time `until`, then lets time reach `until`
+    /// (so that a fault applied next happens at `until`).
     pub fn run_until_time(&mut self, until: SimTime) -> Outcome {
-        self.run_until(|w| w.next_event_time().is_none_or(|t| t > until))
+        let outcome = self.run_until(|w| w.next_event_time().is_none_or(|t| t > until));
+        if outcome == Outcome::Reached && until > self.world.now() && until != SimTime::MAX {
+            self.world.advance_to(until);
+        }
+        outcome
     }
 }

@@ -478,6 +478,12 @@ impl<P: Process> World<P> {
         self.core.now()
     }
 
+    /// Lets virtual time pass up to `at` with nothing happening (no event may be due before).
+    pub fn advance_to(&mut self, at: SimTime) {
+        self.core.queue.advance_to(at);
+        logging::set_now(at, None);
+    }
+
     /// Events processed so far.
     pub fn events_processed(&self) -> u64 {
         self.core.events
