@@ -57,7 +57,6 @@ impl<P: Process> World<P> {
         self.core.drop_connections_of(node, how);
         let n = self.core.node_mut(node);
         n.status = NodeStatus::Down;
-        n.incarnation += 1;
         n.deferred.clear();
         self.core.timers.retain(|_, t| t.node != node);
         drop(self.take_process(node));

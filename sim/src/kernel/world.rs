@@ -527,7 +527,8 @@ impl<P: Process> World<P> {
         self.core.node(node).status
     }
 
-    /// A node's process incarnation (bumped at every kill, crash and restart).
+    /// A node's process incarnation: the number of boots so far (1 after the first start).
+    /// Events addressed to an earlier incarnation are discarded.
     pub fn incarnation(&self, node: NodeId) -> u32 {
         self.core.node(node).incarnation
     }
