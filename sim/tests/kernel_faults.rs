@@ -246,3 +246,59 @@ fn faults_read_from_ron_with_clear_errors_for_unknown_fields() {
         .to_string()
         .contains("sead"));
 }
+
+#[test]
+fn validation_names_the_bad_field() {
+    let jump: FaultKind<NoRole> = FaultKind::ClockJump {
+        target: Target::All,
+        clock: ClockKind::Monotonic,
+        delta_ms: -5,
+    };
+    assert!(jump.validate().unwrap_err().contains("delta_ms"));
+    let msgs: FaultKind<NoRole> = FaultKind::OutOfModel(OutOfModelFault::Messages {
+        kind: MessageFaultKind::Drop,
+        from: Target::All,
+        to: Target::All,
+        chance: Ratio {
+            numerator: 1,
+            denominator: 0,
+        },
+        duration_ms: 1,
+    });
+    assert!(msgs.validate().unwrap_err().contains("chance"));
+    assert!(msgs.is_out_of_model());
+    let ok: FaultKind<NoRole> = FaultKind::Kill {
+        target: Target::Random,
+    };
+    assert_eq!(ok.validate(), Ok(()));
+    // A bad chance that slips through validation is refused at apply time, not a panic.
+    let mut s = replicators(9, 3);
+    let r: FaultKind<ToyRole> = FaultKind::OutOfModel(OutOfModelFault::Messages {
+        kind: MessageFaultKind::Drop,
+        from: Target::All,
+        to: Target::All,
+        chance: Ratio {
+            numerator: 2,
+            denominator: 1,
+        },
+        duration_ms: 1,
+    });
+    s.apply_now(&r);
+    assert!(s.fault_log()[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("chance"));
+    let spec = ClockSpec {
+        drift_ppm: 1_000_000,
+        ..ClockSpec::default()
+    };
+    assert!(spec.validate().is_err());
+    let mut w: World<Replicator> = World::new(KernelConfig::with_seed(1));
+    let opts = NodeOptions {
+        name: "x".into(),
+        faultable: true,
+        clock: Some(spec),
+    };
+    assert!(w.try_add_node(opts, Replicator::factory(10)).is_err());
+}

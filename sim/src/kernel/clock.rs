@@ -54,6 +54,13 @@ pub struct ClockSpec {
     pub uptime_ms: u64,
 }
 
+impl ClockSpec {
+    /// Checks the drift bound.
+    pub fn validate(&self) -> Result<(), ClockError> {
+        check_drift(i64::from(self.drift_ppm))
+    }
+}
+
 /// Run-wide clock configuration: how the per-node clocks are drawn from the clocks stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

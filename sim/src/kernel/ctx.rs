@@ -66,6 +66,18 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         self.core.nodes.len()
     }
 
+    /// The node at the other end of `conn`, if this node is one of its ends.
+    pub fn peer(&self, conn: ConnId) -> Option<NodeId> {
+        let c = self.core.net.conns.get(conn.0 as usize)?;
+        let e = c.end_of(self.node)?;
+        Some(c.ends[1 - e].node)
+    }
+
+    /// A node's name (as given to `World::add_node`).
+    pub fn node_name(&self, node: NodeId) -> &str {
+        &self.core.node(node).name
+    }
+
     /// The monotonic local clock (`System.nanoTime`; ZooKeeper's `Time.currentElapsedTime`).
     pub fn now(&self) -> LocalTime {
         self.read_clock(ClockKind::Monotonic)

@@ -494,6 +494,50 @@ pub fn inverse<R: Clone>(fault: &FaultKind<R>) -> Option<FaultKind<R>> {
     }
 }
 
+impl<R> FaultKind<R> {
+    /// Checks the parameters a scenario could get wrong; the error names the variant and field.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            FaultKind::ClockJump {
+                clock: ClockKind::Monotonic,
+                delta_ms,
+                ..
+            } if *delta_ms < 0 => Err(format!(
+                "ClockJump.delta_ms: {delta_ms}: a Monotonic clock only jumps forward (use Wall)"
+            )),
+            FaultKind::ClockDrift { drift_ppm, .. }
+                if drift_ppm.unsigned_abs() > super::clock::MAX_DRIFT_PPM as u32 =>
+            {
+                Err(format!(
+                    "ClockDrift.drift_ppm: {drift_ppm} is beyond ±{}",
+                    super::clock::MAX_DRIFT_PPM
+                ))
+            }
+            FaultKind::PartitionGroups { groups } if groups.len() < 2 => Err(format!(
+                "PartitionGroups.groups: {} group(s); a partition needs at least two",
+                groups.len()
+            )),
+            FaultKind::SwizzleClog { step_ms: 0, .. } => {
+                Err("SwizzleClog.step_ms: must be above zero".to_string())
+            }
+            FaultKind::OutOfModel(OutOfModelFault::Messages { chance, .. })
+                if !chance.is_valid() =>
+            {
+                Err(format!(
+                    "OutOfModel.Messages.chance: {chance} is not a probability (denominator above \
+                     zero, numerator at most the denominator)"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// True for faults outside ZooKeeper's model.
+    pub fn is_out_of_model(&self) -> bool {
+        matches!(self, FaultKind::OutOfModel(_))
+    }
+}
+
 pub(crate) fn ms(ms: u64) -> u64 {
     ms.saturating_mul(NS_PER_MS)
 }

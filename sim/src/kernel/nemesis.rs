@@ -229,6 +229,32 @@ fn in_model_kinds() -> Vec<NemesisKind> {
     NemesisKind::IN_MODEL.to_vec()
 }
 
+impl<R> SwarmConfig<R> {
+    /// Checks the window, the spans and that some kind is a candidate.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.start_ms > self.end_ms {
+            return Err(format!(
+                "start_ms {} > end_ms {}",
+                self.start_ms, self.end_ms
+            ));
+        }
+        let spans = [
+            ("gap_ms", self.gap_ms),
+            ("fault_ms", self.fault_ms),
+            ("stability_ms", self.stability_ms),
+        ];
+        for (name, s) in spans {
+            if s.min > s.max {
+                return Err(format!("{name}: min {} > max {}", s.min, s.max));
+            }
+        }
+        if self.kinds.is_empty() {
+            return Err("kinds: no candidate kind".into());
+        }
+        Ok(())
+    }
+}
+
 impl<R: Clone> SwarmConfig<R> {
     /// Draws this seed's nemesis: each candidate kind is on with probability 1/2 (at least one
     /// always is), with a weight in 1..=10; spans are drawn inside the bounds.

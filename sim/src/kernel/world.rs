@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::clock::{ClockKind, ClockSpec, NodeClock};
+use super::clock::{ClockError, ClockKind, ClockSpec, NodeClock};
 use super::config::KernelConfig;
 use super::ctx::Ctx;
 use super::disk::{Disk, FsyncTicket};
@@ -339,8 +339,21 @@ impl<P: Process> World<P> {
         }
     }
 
-    /// Adds a node (down); [`World::start`] boots it.
+    /// Adds a node (down); [`World::start`] boots it. Panics if `options.clock` is invalid:
+    /// use [`World::try_add_node`] for clock specs that come from input.
     pub fn add_node(&mut self, options: NodeOptions, factory: Factory<P>) -> NodeId {
+        match self.try_add_node(options, factory) {
+            Ok(id) => id,
+            Err(e) => panic!("invalid clock: {e}"),
+        }
+    }
+
+    /// Adds a node (down), or explains why its clock spec is invalid.
+    pub fn try_add_node(
+        &mut self,
+        options: NodeOptions,
+        factory: Factory<P>,
+    ) -> Result<NodeId, ClockError> {
         let id = NodeId(self.core.nodes.len() as u32);
         let cfg = self.core.config.clocks;
         let spec = options.clock.unwrap_or_else(|| {
@@ -353,10 +366,7 @@ impl<P: Process> World<P> {
                 uptime_ms: 0,
             }
         });
-        let clock = match NodeClock::new(spec, cfg.wall_epoch_ms) {
-            Ok(c) => c,
-            Err(e) => panic!("invalid clock for node {id}: {e}"),
-        };
+        let clock = NodeClock::new(spec, cfg.wall_epoch_ms)?;
         self.core.nodes.push(NodeState {
             name: options.name,
             faultable: options.faultable,
@@ -372,7 +382,7 @@ impl<P: Process> World<P> {
         self.core.net.resize(self.core.nodes.len());
         self.procs.push(None);
         self.factories.push(factory);
-        id
+        Ok(id)
     }
 
     /// Boots a down node's process now (its factory runs when the event is processed).
@@ -465,6 +475,7 @@ impl<P: Process> World<P> {
 
     fn dispatch(&mut self, node: NodeId, event: Event<P::Msg, P::Timer>) {
         logging::set_now(self.core.now(), Some(node));
+        tracing::trace!(event = event.name(), "dispatch");
         if let Some(p) = self.procs.get_mut(node.index()).and_then(Option::as_mut) {
             p.on_event(&mut Ctx::new(&mut self.core, node), event);
         }
@@ -482,6 +493,21 @@ impl<P: Process> World<P> {
     pub fn advance_to(&mut self, at: SimTime) {
         self.core.queue.advance_to(at);
         logging::set_now(at, None);
+    }
+
+    /// True if a partition blocks messages `src -> dst` now (clogs not included).
+    pub fn is_partitioned(&self, src: NodeId, dst: NodeId) -> bool {
+        self.core.net.partitioned(src, dst)
+    }
+
+    /// True if `src -> dst` holds its messages now (partition or clog).
+    pub fn is_blocked(&self, src: NodeId, dst: NodeId) -> bool {
+        self.core.net.blocked(src, dst, self.now())
+    }
+
+    /// Live connections (not yet broken or fully closed).
+    pub fn live_connections(&self) -> usize {
+        self.core.net.live.len()
     }
 
     /// Events processed so far.
