@@ -90,8 +90,15 @@ fn chatty_pair(seed: u64, from_ms: u64, count: u64) -> (Simulation<Scripted, NoR
 }
 
 #[test]
-fn connection_handshake_takes_one_latency_each_way() {
-    let (mut s, log) = chatty_pair(1, 1000, 0);
+fn connection_handshake_takes_one_latency_each_way_and_carries_the_port() {
+    let behaviour: Behaviour = Rc::new(|ctx: &mut ToyCtx<'_>, ev: &ToyEvent| {
+        if let (Event::Start, 0) = (ev, ctx.node().0) {
+            let c = ctx.connect_port(NodeId(1), 2888);
+            assert_eq!((ctx.port(c), ctx.peer(c)), (Some(2888), Some(NodeId(1))));
+        }
+    });
+    let (world, log) = scripted_world(fixed_config(1), 2, behaviour);
+    let mut s = sim(world);
     s.run_until_time(SimTime(L * 3));
     let seen = log.borrow();
     let accepted = seen
@@ -103,6 +110,14 @@ fn connection_handshake_takes_one_latency_each_way() {
         .find(|e| matches!(e.event, Event::Connected { .. }))
         .unwrap();
     assert_eq!((accepted.node, accepted.global), (NodeId(1), SimTime(L)));
+    assert!(matches!(
+        accepted.event,
+        Event::Accepted {
+            port: 2888,
+            peer: NodeId(0),
+            ..
+        }
+    ));
     assert_eq!(
         (connected.node, connected.global),
         (NodeId(0), SimTime(2 * L))

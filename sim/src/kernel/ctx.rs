@@ -96,7 +96,18 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
     /// Opens a connection to `peer`: later `Connected` or `ConnectFailed`; the peer gets
     /// `Accepted`. Messages may be sent at once; they follow the handshake.
     pub fn connect(&mut self, peer: NodeId) -> ConnId {
-        self.core.connect(self.node, peer)
+        self.core.connect(self.node, peer, 0)
+    }
+
+    /// Opens a connection to `peer`'s `port`. Ports are labels that the acceptor sees in
+    /// `Accepted` (every port accepts; a process that does not serve one closes the connection).
+    pub fn connect_port(&mut self, peer: NodeId, port: u16) -> ConnId {
+        self.core.connect(self.node, peer, port)
+    }
+
+    /// The acceptor's port of `conn`.
+    pub fn port(&self, conn: ConnId) -> Option<u16> {
+        self.core.net.conns.get(conn.0 as usize).map(|c| c.port)
     }
 
     /// Sends on `conn`. If the connection is dead the message is lost silently; the process

@@ -154,6 +154,8 @@ pub(crate) enum ConnState {
 #[derive(Clone, Debug)]
 pub(crate) struct Conn<M> {
     pub ends: [End; 2],
+    /// The acceptor's port (a label).
+    pub port: u16,
     pub pipes: [Pipe<M>; 2],
     pub state: ConnState,
     /// A pending partition-induced break: its version (bumped to cancel it).

@@ -171,6 +171,9 @@ pub enum Event<M, T> {
         conn: ConnId,
         /// The node at the other end.
         peer: NodeId,
+        /// The port the peer connected to (a label: ZooKeeper's client, quorum and election
+        /// ports); `0` for [`Ctx::connect`](super::ctx::Ctx::connect).
+        port: u16,
     },
     /// A message arrived, in FIFO order on its connection.
     Message {

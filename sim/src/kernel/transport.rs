@@ -42,8 +42,8 @@ impl<M: Payload, T> Core<M, T> {
         self.arm(conn, dir);
     }
 
-    /// Opens a connection from `from` to `peer`.
-    pub(crate) fn connect(&mut self, from: NodeId, peer: NodeId) -> ConnId {
+    /// Opens a connection from `from` to `peer`'s `port`.
+    pub(crate) fn connect(&mut self, from: NodeId, peer: NodeId, port: u16) -> ConnId {
         assert_ne!(from, peer, "a node cannot connect to itself");
         let id = ConnId(self.net.conns.len() as u64);
         let end = |node, incarnation| End {
@@ -54,6 +54,7 @@ impl<M: Payload, T> Core<M, T> {
         };
         self.net.conns.push(super::net::Conn {
             ends: [end(from, self.node(from).incarnation), end(peer, 0)],
+            port,
             pipes: [Pipe::default(), Pipe::default()],
             state: ConnState::Live,
             doom_version: 0,
@@ -363,7 +364,16 @@ impl<M: Payload, T> Core<M, T> {
             String::new,
         );
         self.push_item(conn, 1, Item::SynAck);
-        self.route(dst, inc, Event::Accepted { conn, peer: src })
+        let port = self.net.conn(conn).port;
+        self.route(
+            dst,
+            inc,
+            Event::Accepted {
+                conn,
+                peer: src,
+                port,
+            },
+        )
     }
 
     fn on_msg(&mut self, conn: ConnId, dir: usize, msg: M) -> Option<(NodeId, Event<M, T>)> {
