@@ -328,3 +328,40 @@ fn a_slow_fsync_completes_late_by_the_stall() {
         vec![SimTime::from_micros(10), SimTime::from_micros(52_000)]
     );
 }
+
+#[test]
+fn injected_disk_errors_fail_operations_visibly_and_apply_nothing() {
+    let behaviour: Behaviour = Rc::new(|ctx: &mut ToyCtx<'_>, ev: &ToyEvent| match ev {
+        Event::Start => {
+            ctx.append("f", b"ok");
+            ctx.fsync("f");
+            ctx.set_timer_after(10_000_000, 0);
+            ctx.set_timer_after(20_000_000, 1);
+        }
+        Event::Timer { .. } => {
+            ctx.append("f", b"+");
+            ctx.fsync("f");
+        }
+        _ => {}
+    });
+    let (world, log) = scripted_world(config(13), 1, behaviour);
+    let mut s = Simulation::new(world, NoRoles);
+    s.run_until_time(SimTime::from_millis(5));
+    s.world.disk_errors(N0, Ratio::ALWAYS);
+    s.run_until_time(SimTime::from_millis(15));
+    s.world.disk_errors(N0, Ratio::NEVER);
+    s.run_until_time(SimTime::from_millis(50));
+    let results: Vec<_> = io_results(&log).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        results,
+        vec![
+            Ok(()),
+            Ok(()),
+            Err(DiskError::Io),
+            Err(DiskError::Io),
+            Ok(()),
+            Ok(())
+        ]
+    );
+    assert_eq!(s.world.disk(N0).durable_content("f").unwrap(), b"ok+");
+}

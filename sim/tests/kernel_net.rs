@@ -477,3 +477,33 @@ fn swizzle_clogging_holds_then_releases_every_link_without_breaking_anything() {
         .count();
     assert_eq!(during, 0);
 }
+
+#[test]
+fn a_slow_link_delays_later_messages_without_breaking_fifo() {
+    let (mut s, log) = chatty_pair(13, 100, 100);
+    s.run_until_time(SimTime::from_millis(150));
+    s.world.slow_link(&[NodeId(0)], &[NodeId(1)], 30_000_000);
+    s.run_until_time(SimTime::from_millis(170));
+    s.world.slow_link(&[NodeId(0)], &[NodeId(1)], 0);
+    s.run_until_time(SimTime::from_millis(1_000));
+    let to_1 = messages_at(&log, NodeId(1));
+    assert_eq!(
+        to_1.iter().map(|&(_, v)| v).collect::<Vec<_>>(),
+        (0..100).collect::<Vec<_>>()
+    );
+    for &(at, v) in &to_1 {
+        let sent = 100 + v;
+        let expected = match sent {
+            // The slow link applies from 150 ms, after the message sent at 150 ms.
+            ..=150 => sent + 10,
+            151..=170 => sent + 40,
+            // Fast again, but never before the slow message sent at 170 ms (FIFO floor).
+            _ => (sent + 10).max(210),
+        };
+        assert_eq!(at, SimTime::from_millis(expected), "message {v}");
+    }
+    // The reverse direction was never slowed.
+    assert!(messages_at(&log, NodeId(0))
+        .iter()
+        .all(|&(at, v)| at == SimTime::from_millis(110 + v % 1000)));
+}

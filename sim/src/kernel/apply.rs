@@ -7,6 +7,7 @@
 use super::disk::Region;
 use super::fault::{ms, FaultError, FaultKind, FileSel, OutOfModelFault, RegionSel, Target};
 use super::process::{NodeId, Process};
+use super::rng::Ratio;
 use super::time::SimTime;
 use super::world::{Ev, NodeStatus, World};
 
@@ -59,6 +60,17 @@ impl<P: Process> World<P> {
                 hold_ms,
             } => {
                 self.swizzle_clog(nodes(ns)?, ms(*step_ms), ms(*hold_ms));
+            }
+            FaultKind::SlowLink { from, to, extra_ms } => {
+                self.slow_link(nodes(from)?, nodes(to)?, ms(*extra_ms));
+            }
+            FaultKind::DiskErrors { target, chance } => {
+                if !chance.is_valid() {
+                    return Err(FaultError(format!("invalid chance {chance}")));
+                }
+                nodes(target)?
+                    .iter()
+                    .for_each(|&n| self.disk_errors(n, *chance));
             }
             FaultKind::BreakConnections { a, b } => self.break_connections(nodes(a)?, nodes(b)?),
             FaultKind::ClockJump {
@@ -248,6 +260,9 @@ impl<P: Process> World<P> {
             }
             if self.core.node(n).disk.fsync_lies {
                 self.fsync_lies(n, false);
+            }
+            if self.core.node(n).disk.error_chance != Ratio::NEVER {
+                self.disk_errors(n, Ratio::NEVER);
             }
             let configured = self.core.config.disk.capacity_bytes;
             if self.core.node(n).disk.capacity_bytes() != configured {

@@ -268,46 +268,58 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         id
     }
 
+    /// True if an injected EIO hits the next operation (draws only while errors are on).
+    fn injected_error(&mut self) -> bool {
+        let chance = self.core.node(self.node).disk.error_chance;
+        chance.numerator > 0 && self.core.rng_disk.chance(chance)
+    }
+
+    /// Runs `op` on the disk unless an injected EIO hits it first.
+    fn disk_op(
+        &mut self,
+        op: impl FnOnce(&mut super::disk::Disk) -> Result<(), DiskError>,
+    ) -> Result<(), DiskError> {
+        if self.injected_error() {
+            return Err(DiskError::Io);
+        }
+        op(&mut self.core.node_mut(self.node).disk)
+    }
+
     /// Writes `data` at `offset` of `file` (created if absent).
     pub fn write(&mut self, file: &str, offset: u64, data: &[u8]) -> IoId {
-        let r = self.core.node_mut(self.node).disk.write(file, offset, data);
+        let r = self.disk_op(|d| d.write(file, offset, data));
         self.issue(DiskOp::Write, file, r, false)
     }
 
     /// Appends `data` to `file` (created if absent).
     pub fn append(&mut self, file: &str, data: &[u8]) -> IoId {
-        let r = self.core.node_mut(self.node).disk.append(file, data);
+        let r = self.disk_op(|d| d.append(file, data));
         self.issue(DiskOp::Append, file, r, false)
     }
 
     /// Sets `file`'s length.
     pub fn truncate(&mut self, file: &str, len: u64) -> IoId {
-        let r = self.core.node_mut(self.node).disk.truncate(file, len);
+        let r = self.disk_op(|d| d.truncate(file, len));
         self.issue(DiskOp::Truncate, file, r, false)
     }
 
     /// Renames `from` to `to`, atomically replacing `to` (the tmp+rename idiom of ZooKeeper's
     /// `AtomicFileOutputStream`: fsync the tmp file before renaming it).
     pub fn rename(&mut self, from: &str, to: &str) -> IoId {
-        let r = self.core.node_mut(self.node).disk.rename(from, to);
+        let r = self.disk_op(|d| d.rename(from, to));
         self.issue(DiskOp::Rename, to, r, false)
     }
 
     /// Deletes `file`.
     pub fn delete(&mut self, file: &str) -> IoId {
-        let r = self.core.node_mut(self.node).disk.delete(file);
+        let r = self.disk_op(|d| d.delete(file));
         self.issue(DiskOp::Delete, file, r, false)
     }
 
     /// Makes `file`'s writes issued so far, and all namespace operations issued so far,
-    /// durable; completes after a sampled fsync latency.
+    /// durable; completes after a sampled fsync latency. A failed fsync promotes nothing.
     pub fn fsync(&mut self, file: &str) -> IoId {
-        let r = self
-            .core
-            .node(self.node)
-            .disk
-            .fsync_ticket(file)
-            .map(|_| ());
+        let r = self.disk_op(|d| d.fsync_ticket(file).map(|_| ()));
         self.issue(DiskOp::Fsync, file, r, true)
     }
 

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use super::latency::LatencyDist;
 use super::process::DiskError;
-use super::rng::SimRng;
+use super::rng::{Ratio, SimRng};
 
 /// The sector size at which torn writes are cut.
 pub const SECTOR_BYTES: u64 = 512;
@@ -167,6 +167,8 @@ pub struct Disk {
     pub fsync_lies: bool,
     /// Extra nanoseconds added to every fsync (a stalled device; inside the model).
     pub fsync_extra_ns: u64,
+    /// Probability that an operation fails with EIO (inside the model: reported, not silent).
+    pub error_chance: Ratio,
 }
 
 impl Disk {
@@ -174,6 +176,7 @@ impl Disk {
     pub fn new(capacity_bytes: Option<u64>) -> Disk {
         Disk {
             capacity_bytes,
+            error_chance: Ratio::NEVER,
             ..Disk::default()
         }
     }

@@ -175,6 +175,15 @@ pub enum FaultKind<R> {
         /// How long all links stay clogged after the last one.
         hold_ms: u64,
     },
+    /// Add latency to every message `from -> to` (0 restores it); FIFO still holds.
+    SlowLink {
+        /// Senders.
+        from: Target<R>,
+        /// Receivers.
+        to: Target<R>,
+        /// Added to each message's latency.
+        extra_ms: u64,
+    },
     /// Break every connection between the two sets (both ends learn after detection delays).
     BreakConnections {
         /// One side.
@@ -211,6 +220,14 @@ pub enum FaultKind<R> {
         target: Target<R>,
         /// Free bytes left.
         free_bytes: Option<u64>,
+    },
+    /// Make each disk operation fail with EIO with probability `chance` (reported in its
+    /// `IoDone`, nothing applied; `NEVER` ends it).
+    DiskErrors {
+        /// Whose disk.
+        target: Target<R>,
+        /// Probability per operation.
+        chance: Ratio,
     },
     /// Heal everything: the network, paused and down faultable nodes, disk and clock stalls.
     HealAll,
@@ -376,6 +393,11 @@ pub fn resolve<P: Process, Rs: RoleResolver<P>>(
             step_ms: *step_ms,
             hold_ms: *hold_ms,
         },
+        FaultKind::SlowLink { from, to, extra_ms } => FaultKind::SlowLink {
+            from: r(from),
+            to: r(to),
+            extra_ms: *extra_ms,
+        },
         FaultKind::BreakConnections { a, b } => FaultKind::BreakConnections { a: r(a), b: r(b) },
         FaultKind::ClockJump {
             target,
@@ -397,6 +419,10 @@ pub fn resolve<P: Process, Rs: RoleResolver<P>>(
         FaultKind::DiskFull { target, free_bytes } => FaultKind::DiskFull {
             target: r(target),
             free_bytes: *free_bytes,
+        },
+        FaultKind::DiskErrors { target, chance } => FaultKind::DiskErrors {
+            target: r(target),
+            chance: *chance,
         },
         FaultKind::HealAll => FaultKind::HealAll,
         FaultKind::OutOfModel(o) => FaultKind::OutOfModel(resolve_oom(o, &mut r)),
@@ -481,6 +507,15 @@ pub fn inverse<R: Clone>(fault: &FaultKind<R>) -> Option<FaultKind<R>> {
             target: t(target),
             free_bytes: None,
         }),
+        FaultKind::SlowLink { from, to, .. } => Some(FaultKind::SlowLink {
+            from: t(from),
+            to: t(to),
+            extra_ms: 0,
+        }),
+        FaultKind::DiskErrors { target, .. } => Some(FaultKind::DiskErrors {
+            target: t(target),
+            chance: Ratio::NEVER,
+        }),
         FaultKind::OutOfModel(OutOfModelFault::FsyncLies { target, lies: true }) => {
             Some(FaultKind::OutOfModel(OutOfModelFault::FsyncLies {
                 target: t(target),
@@ -520,6 +555,10 @@ impl<R> FaultKind<R> {
             FaultKind::SwizzleClog { step_ms: 0, .. } => {
                 Err("SwizzleClog.step_ms: must be above zero".to_string())
             }
+            FaultKind::DiskErrors { chance, .. } if !chance.is_valid() => Err(format!(
+                "DiskErrors.chance: {chance} is not a probability (denominator above zero, \
+                 numerator at most the denominator)"
+            )),
             FaultKind::OutOfModel(OutOfModelFault::Messages { chance, .. })
                 if !chance.is_valid() =>
             {

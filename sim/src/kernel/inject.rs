@@ -39,6 +39,8 @@ pub(crate) enum FaultCode {
     FsyncLies = 16,
     Wipe = 17,
     MessageFault = 18,
+    SlowLink = 19,
+    DiskErrors = 20,
 }
 
 impl<P: Process> World<P> {
@@ -171,10 +173,11 @@ impl<P: Process> World<P> {
         self.set_partition(|s, d| from.contains(&s) && to.contains(&d));
     }
 
-    /// Removes the partition, every clog and every out-of-model message rule.
+    /// Removes the partition, every clog, every slow link and every out-of-model message rule.
     pub fn heal_network(&mut self) {
         self.core.net.set_partition(|_, _| false);
         self.core.net.unclog_all();
+        self.core.net.clear_extra_latency();
         self.core.net.rules.clear();
         self.fault_record(None, FaultCode::HealNetwork, 0, || {
             "heal network".to_string()
@@ -197,6 +200,36 @@ impl<P: Process> World<P> {
         self.fault_record(None, FaultCode::Clog, duration_ns, || {
             format!("clog {from:?} -> {to:?} for {duration_ns}ns")
         });
+    }
+
+    /// Adds `extra_ns` to the latency of every message `from -> to` sent from now on (0
+    /// restores the configured latency), inside the model. FIFO still holds.
+    pub fn slow_link(&mut self, from: &[NodeId], to: &[NodeId], extra_ns: u64) {
+        for &s in from {
+            for &d in to {
+                if s != d {
+                    self.core.net.set_extra_latency(s, d, extra_ns);
+                }
+            }
+        }
+        self.fault_record(None, FaultCode::SlowLink, extra_ns, || {
+            format!("slow link {from:?} -> {to:?} +{extra_ns}ns")
+        });
+    }
+
+    /// Makes each disk write, truncate, rename, delete and fsync of `node` fail with EIO with
+    /// probability `chance` (`Ratio::NEVER` ends it), inside the model: the error is reported
+    /// in the operation's `IoDone`, nothing of a failed operation is applied, and the server
+    /// must not acknowledge anything that depended on it.
+    pub fn disk_errors(&mut self, node: NodeId, chance: Ratio) {
+        assert!(chance.is_valid(), "invalid ratio {chance}");
+        self.core.node_mut(node).disk.error_chance = chance;
+        self.fault_record(
+            Some(node),
+            FaultCode::DiskErrors,
+            u64::from(chance.numerator),
+            || format!("disk errors {node} {chance}"),
+        );
     }
 
     /// Breaks every connection between `a` and `b`, inside the model.

@@ -75,6 +75,8 @@ pub enum NemesisKind {
     SwizzleClog,
     /// Break one node's connections.
     BreakConnections,
+    /// Slow one node's outgoing links; restored at heal.
+    SlowLink,
     /// Step one node's wall clock forward or backward; stepped back at heal.
     ClockJumpWall,
     /// Step one node's monotonic clock forward.
@@ -85,6 +87,8 @@ pub enum NemesisKind {
     SlowFsync,
     /// Fill one node's disk; freed at heal.
     DiskFull,
+    /// Make one node's disk operations fail with EIO now and then; stopped at heal.
+    DiskErrors,
     /// OUTSIDE the model: flip bits in a random file region of one node.
     OutOfModelBitFlip,
     /// OUTSIDE the model: a latent read error in a random file region of one node.
@@ -103,7 +107,7 @@ pub enum NemesisKind {
 
 impl NemesisKind {
     /// Every kind inside ZooKeeper's fault model.
-    pub const IN_MODEL: [NemesisKind; 16] = [
+    pub const IN_MODEL: [NemesisKind; 18] = [
         NemesisKind::Crash,
         NemesisKind::CrashTorn,
         NemesisKind::Kill,
@@ -115,11 +119,13 @@ impl NemesisKind {
         NemesisKind::Clog,
         NemesisKind::SwizzleClog,
         NemesisKind::BreakConnections,
+        NemesisKind::SlowLink,
         NemesisKind::ClockJumpWall,
         NemesisKind::ClockJumpMonotonic,
         NemesisKind::ClockDrift,
         NemesisKind::SlowFsync,
         NemesisKind::DiskFull,
+        NemesisKind::DiskErrors,
     ];
 
     /// True for the `OutOfModel*` kinds.
@@ -351,6 +357,11 @@ impl<R: Clone> NemesisConfig<R> {
                 a: target,
                 b: Target::All,
             },
+            NemesisKind::SlowLink => FaultKind::SlowLink {
+                from: target,
+                to: Target::All,
+                extra_ms: rng.range_inclusive(1, dur.max(1)),
+            },
             NemesisKind::ClockJumpWall => {
                 let m = (dur as i64).max(1) * 4;
                 FaultKind::ClockJump {
@@ -380,6 +391,10 @@ impl<R: Clone> NemesisConfig<R> {
             NemesisKind::DiskFull => FaultKind::DiskFull {
                 target,
                 free_bytes: Some(rng.range_inclusive(0, 64 * 1024)),
+            },
+            NemesisKind::DiskErrors => FaultKind::DiskErrors {
+                target,
+                chance: Ratio::new(1, rng.range_inclusive(2, 20) as u32),
             },
             NemesisKind::OutOfModelBitFlip => oom(OutOfModelFault::BitFlip {
                 target,

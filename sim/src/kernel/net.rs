@@ -216,6 +216,7 @@ pub(crate) struct Network<M> {
     n: usize,
     partition: Vec<bool>,
     clog_until: Vec<SimTime>,
+    extra_latency_ns: Vec<u64>,
     pub rules: Vec<MessageRule>,
     pub stats: NetStats,
 }
@@ -228,6 +229,7 @@ impl<M> Default for Network<M> {
             n: 0,
             partition: Vec::new(),
             clog_until: Vec::new(),
+            extra_latency_ns: Vec::new(),
             rules: Vec::new(),
             stats: NetStats::default(),
         }
@@ -239,14 +241,17 @@ impl<M> Network<M> {
     pub fn resize(&mut self, n: usize) {
         let mut partition = vec![false; n * n];
         let mut clog = vec![SimTime::ZERO; n * n];
+        let mut extra = vec![0; n * n];
         for s in 0..self.n {
             for d in 0..self.n {
                 partition[s * n + d] = self.partition[s * self.n + d];
                 clog[s * n + d] = self.clog_until[s * self.n + d];
+                extra[s * n + d] = self.extra_latency_ns[s * self.n + d];
             }
         }
         self.partition = partition;
         self.clog_until = clog;
+        self.extra_latency_ns = extra;
         self.n = n;
     }
 
@@ -280,6 +285,22 @@ impl<M> Network<M> {
     pub fn clog(&mut self, src: NodeId, dst: NodeId, until: SimTime) {
         let i = self.idx(src, dst);
         self.clog_until[i] = self.clog_until[i].max(until);
+    }
+
+    /// Sets the latency added to every item `src -> dst` (a slow link; 0 restores it).
+    pub fn set_extra_latency(&mut self, src: NodeId, dst: NodeId, extra_ns: u64) {
+        let i = self.idx(src, dst);
+        self.extra_latency_ns[i] = extra_ns;
+    }
+
+    /// The latency added to items `src -> dst`.
+    pub fn extra_latency(&self, src: NodeId, dst: NodeId) -> u64 {
+        self.extra_latency_ns[self.idx(src, dst)]
+    }
+
+    /// Removes every slow link.
+    pub fn clear_extra_latency(&mut self) {
+        self.extra_latency_ns.iter_mut().for_each(|t| *t = 0);
     }
 
     /// Removes every clog.

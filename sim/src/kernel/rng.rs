@@ -108,6 +108,13 @@ impl Ratio {
     }
 }
 
+impl Default for Ratio {
+    /// Never.
+    fn default() -> Self {
+        Ratio::NEVER
+    }
+}
+
 impl fmt::Display for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.numerator, self.denominator)

@@ -35,9 +35,12 @@ impl<M: Payload, T> Core<M, T> {
     }
 
     fn push_item(&mut self, conn: ConnId, dir: usize, item: Item<M>) {
-        let at = self
-            .now()
-            .plus_ns(self.rng_net.latency_ns(&self.config.network.latency));
+        let c = self.net.conn(conn);
+        let extra = self
+            .net
+            .extra_latency(c.ends[dir].node, c.ends[1 - dir].node);
+        let sampled = self.rng_net.latency_ns(&self.config.network.latency);
+        let at = self.now().plus_ns(sampled.saturating_add(extra));
         self.net.conn_mut(conn).pipes[dir].push(at, item);
         self.arm(conn, dir);
     }
