@@ -9,12 +9,12 @@
 //! queue per node.
 
 use super::clock::ClockKind;
+use super::core::{Core, IoEntry, TimerEntry};
 use super::disk::Region;
 use super::process::{ConnId, DiskError, IoId, NodeId, Payload, TimerId};
 use super::rng::SimRng;
 use super::time::{LocalTime, SimTime};
 use super::trace::{fnv1a64, RecordKind};
-use super::world::{Core, IoEntry, TimerEntry};
 
 /// A disk operation, for [`Ctx::disk`]'s trace and for callers that dispatch on kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -151,7 +151,7 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         self.core.timers.insert(id, entry);
         self.core
             .queue
-            .push(at, super::world::Ev::Timer { id, version: 0 });
+            .push(at, super::core::Ev::Timer { id, version: 0 });
         self.core.record(
             Some(self.node),
             RecordKind::TimerSet,
@@ -256,7 +256,7 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
                 result,
             },
         );
-        self.core.queue.push(done, super::world::Ev::Io { io: id });
+        self.core.queue.push(done, super::core::Ev::Io { io: id });
         let name = name.to_string();
         self.core.record(
             Some(self.node),

@@ -47,6 +47,7 @@
 pub mod apply;
 pub mod clock;
 pub mod config;
+pub mod core;
 pub mod ctx;
 pub mod disk;
 pub mod fault;
@@ -57,6 +58,7 @@ pub mod nemesis;
 pub mod net;
 pub mod process;
 pub mod queue;
+pub mod resolve;
 pub mod rng;
 pub mod sim;
 pub mod testkit;
@@ -81,6 +83,7 @@ pub use process::{
     Process, TimerId,
 };
 pub use queue::EventQueue;
+pub use resolve::{inverse, resolve, resolve_target};
 pub use rng::{Ratio, SimRng, Stream};
 pub use sim::{FaultLogEntry, Outcome, ScheduledFault, Simulation};
 pub use time::{LocalTime, SimTime};

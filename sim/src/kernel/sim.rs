@@ -11,9 +11,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::fault::{inverse, ms, resolve, FaultKind, RoleResolver};
+use super::fault::{ms, FaultKind, RoleResolver};
 use super::nemesis::NemesisConfig;
 use super::process::Process;
+use super::resolve::{inverse, resolve};
 use super::time::SimTime;
 use super::world::{Step, World};
 

@@ -117,6 +117,8 @@ pub enum RecordKind {
     Note = 22,
     /// A control event for the driver (fault timeline, nemesis). a = token.
     Control = 23,
+    /// An event deferred while its process was paused is delivered. a = deferred left.
+    Redeliver = 24,
 }
 
 /// One trace record.
