@@ -64,15 +64,20 @@ impl<P: Process> World<P> {
             FaultKind::SlowLink { from, to, extra_ms } => {
                 self.slow_link(nodes(from)?, nodes(to)?, ms(*extra_ms));
             }
-            FaultKind::DiskErrors { target, chance } => {
-                if !chance.is_valid() {
-                    return Err(FaultError(format!("invalid chance {chance}")));
-                }
-                nodes(target)?
-                    .iter()
-                    .for_each(|&n| self.disk_errors(n, *chance));
-            }
             FaultKind::BreakConnections { a, b } => self.break_connections(nodes(a)?, nodes(b)?),
+            FaultKind::ClockJump { .. }
+            | FaultKind::ClockDrift { .. }
+            | FaultKind::SlowFsync { .. }
+            | FaultKind::DiskFull { .. }
+            | FaultKind::DiskErrors { .. } => self.apply_clock_or_disk(fault)?,
+            FaultKind::HealAll => self.heal_all(),
+            FaultKind::OutOfModel(o) => self.apply_out_of_model(o)?,
+        }
+        Ok(())
+    }
+
+    fn apply_clock_or_disk<R: Clone>(&mut self, fault: &FaultKind<R>) -> Result<(), FaultError> {
+        match fault {
             FaultKind::ClockJump {
                 target,
                 clock,
@@ -100,8 +105,15 @@ impl<P: Process> World<P> {
                     .iter()
                     .for_each(|&n| self.disk_free(n, *free_bytes));
             }
-            FaultKind::HealAll => self.heal_all(),
-            FaultKind::OutOfModel(o) => self.apply_out_of_model(o)?,
+            FaultKind::DiskErrors { target, chance } => {
+                if !chance.is_valid() {
+                    return Err(FaultError(format!("invalid chance {chance}")));
+                }
+                nodes(target)?
+                    .iter()
+                    .for_each(|&n| self.disk_errors(n, *chance));
+            }
+            _ => unreachable!("apply_clock_or_disk called with another kind of fault"),
         }
         Ok(())
     }

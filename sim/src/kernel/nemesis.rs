@@ -312,108 +312,145 @@ impl<R: Clone> NemesisConfig<R> {
 
     fn fault_of(&self, kind: NemesisKind, dur: u64, rng: &mut SimRng) -> FaultKind<R> {
         let target = self.one(rng);
-        let oom = |o| FaultKind::OutOfModel(o);
-        let messages = |kind, target| {
-            oom(OutOfModelFault::Messages {
-                kind,
-                from: target,
-                to: Target::All,
-                chance: Ratio::new(1, 10),
-                duration_ms: dur,
-            })
-        };
-        match kind {
-            NemesisKind::Crash => FaultKind::Crash {
-                target,
-                disk: CrashDisk::LosePending,
-            },
-            NemesisKind::CrashTorn => FaultKind::Crash {
-                target,
-                disk: CrashDisk::TornPrefix,
-            },
-            NemesisKind::Kill => FaultKind::Kill { target },
-            NemesisKind::Pause => FaultKind::Pause { target },
-            NemesisKind::Isolate => FaultKind::Isolate { target },
-            NemesisKind::MinorityMajority => FaultKind::Isolate {
-                target: Target::RandomMinority,
-            },
-            NemesisKind::Bridge => FaultKind::Bridge { bridge: target },
-            NemesisKind::OneWay => FaultKind::OneWay {
-                from: target,
-                to: Target::All,
-            },
-            NemesisKind::Clog => FaultKind::Clog {
-                from: target,
-                to: Target::All,
-                duration_ms: dur,
-                symmetric: rng.chance(Ratio::new(1, 2)),
-            },
-            NemesisKind::SwizzleClog => FaultKind::SwizzleClog {
-                nodes: Target::RandomMinority,
-                step_ms: (dur / 10).max(1),
-                hold_ms: dur / 2,
-            },
-            NemesisKind::BreakConnections => FaultKind::BreakConnections {
-                a: target,
-                b: Target::All,
-            },
-            NemesisKind::SlowLink => FaultKind::SlowLink {
-                from: target,
-                to: Target::All,
-                extra_ms: rng.range_inclusive(1, dur.max(1)),
-            },
-            NemesisKind::ClockJumpWall => {
-                let m = (dur as i64).max(1) * 4;
-                FaultKind::ClockJump {
-                    target,
-                    clock: ClockKind::Wall,
-                    delta_ms: rng.range_i64(-m, m),
-                }
-            }
-            NemesisKind::ClockJumpMonotonic => FaultKind::ClockJump {
-                target,
-                clock: ClockKind::Monotonic,
-                delta_ms: rng.range_inclusive(1, dur.max(1)) as i64,
-            },
-            NemesisKind::ClockDrift => {
-                let ppm = rng.range_i64(50, 2_000) as i32;
-                let drift_ppm = if rng.chance(Ratio::new(1, 2)) {
-                    ppm
-                } else {
-                    -ppm
-                };
-                FaultKind::ClockDrift { target, drift_ppm }
-            }
-            NemesisKind::SlowFsync => FaultKind::SlowFsync {
-                target,
-                extra_ms: rng.range_inclusive(dur / 4, dur.max(1)),
-            },
-            NemesisKind::DiskFull => FaultKind::DiskFull {
-                target,
-                free_bytes: Some(rng.range_inclusive(0, 64 * 1024)),
-            },
-            NemesisKind::DiskErrors => FaultKind::DiskErrors {
-                target,
-                chance: Ratio::new(1, rng.range_inclusive(2, 20) as u32),
-            },
-            NemesisKind::OutOfModelBitFlip => oom(OutOfModelFault::BitFlip {
-                target,
-                file: FileSel::Any,
-                region: RegionSel::Random { len: 1 },
-            }),
-            NemesisKind::OutOfModelLatentReadError => oom(OutOfModelFault::LatentReadError {
-                target,
-                file: FileSel::Any,
-                region: RegionSel::Random { len: 512 },
-            }),
-            NemesisKind::OutOfModelFsyncLies => {
-                oom(OutOfModelFault::FsyncLies { target, lies: true })
-            }
-            NemesisKind::OutOfModelWipe => oom(OutOfModelFault::Wipe { target }),
-            NemesisKind::OutOfModelDrop => messages(MessageFaultKind::Drop, target),
-            NemesisKind::OutOfModelDuplicate => messages(MessageFaultKind::Duplicate, target),
-            NemesisKind::OutOfModelReorder => messages(MessageFaultKind::Reorder, target),
+        if kind.is_out_of_model() {
+            FaultKind::OutOfModel(out_of_model_fault(kind, target, dur))
+        } else if NETWORK_KINDS.contains(&kind) {
+            network_fault(kind, target, dur, rng)
+        } else {
+            node_fault(kind, target, dur, rng)
         }
+    }
+}
+
+const NETWORK_KINDS: [NemesisKind; 8] = [
+    NemesisKind::Isolate,
+    NemesisKind::MinorityMajority,
+    NemesisKind::Bridge,
+    NemesisKind::OneWay,
+    NemesisKind::Clog,
+    NemesisKind::SwizzleClog,
+    NemesisKind::BreakConnections,
+    NemesisKind::SlowLink,
+];
+
+/// A network fault of `kind` around `target`, lasting about `dur` ms.
+fn network_fault<R>(
+    kind: NemesisKind,
+    target: Target<R>,
+    dur: u64,
+    rng: &mut SimRng,
+) -> FaultKind<R> {
+    match kind {
+        NemesisKind::Isolate => FaultKind::Isolate { target },
+        NemesisKind::MinorityMajority => FaultKind::Isolate {
+            target: Target::RandomMinority,
+        },
+        NemesisKind::Bridge => FaultKind::Bridge { bridge: target },
+        NemesisKind::OneWay => FaultKind::OneWay {
+            from: target,
+            to: Target::All,
+        },
+        NemesisKind::Clog => FaultKind::Clog {
+            from: target,
+            to: Target::All,
+            duration_ms: dur,
+            symmetric: rng.chance(Ratio::new(1, 2)),
+        },
+        NemesisKind::SwizzleClog => FaultKind::SwizzleClog {
+            nodes: Target::RandomMinority,
+            step_ms: (dur / 10).max(1),
+            hold_ms: dur / 2,
+        },
+        NemesisKind::BreakConnections => FaultKind::BreakConnections {
+            a: target,
+            b: Target::All,
+        },
+        NemesisKind::SlowLink => FaultKind::SlowLink {
+            from: target,
+            to: Target::All,
+            extra_ms: rng.range_inclusive(1, dur.max(1)),
+        },
+        _ => unreachable!("{kind:?} is not a network kind"),
+    }
+}
+
+/// A process, clock or disk fault of `kind` on `target`, lasting about `dur` ms.
+fn node_fault<R>(kind: NemesisKind, target: Target<R>, dur: u64, rng: &mut SimRng) -> FaultKind<R> {
+    match kind {
+        NemesisKind::Crash => FaultKind::Crash {
+            target,
+            disk: CrashDisk::LosePending,
+        },
+        NemesisKind::CrashTorn => FaultKind::Crash {
+            target,
+            disk: CrashDisk::TornPrefix,
+        },
+        NemesisKind::Kill => FaultKind::Kill { target },
+        NemesisKind::Pause => FaultKind::Pause { target },
+        NemesisKind::ClockJumpWall => {
+            let m = (dur as i64).max(1) * 4;
+            FaultKind::ClockJump {
+                target,
+                clock: ClockKind::Wall,
+                delta_ms: rng.range_i64(-m, m),
+            }
+        }
+        NemesisKind::ClockJumpMonotonic => FaultKind::ClockJump {
+            target,
+            clock: ClockKind::Monotonic,
+            delta_ms: rng.range_inclusive(1, dur.max(1)) as i64,
+        },
+        NemesisKind::ClockDrift => {
+            let ppm = rng.range_i64(50, 2_000) as i32;
+            let drift_ppm = if rng.chance(Ratio::new(1, 2)) {
+                ppm
+            } else {
+                -ppm
+            };
+            FaultKind::ClockDrift { target, drift_ppm }
+        }
+        NemesisKind::SlowFsync => FaultKind::SlowFsync {
+            target,
+            extra_ms: rng.range_inclusive(dur / 4, dur.max(1)),
+        },
+        NemesisKind::DiskFull => FaultKind::DiskFull {
+            target,
+            free_bytes: Some(rng.range_inclusive(0, 64 * 1024)),
+        },
+        NemesisKind::DiskErrors => FaultKind::DiskErrors {
+            target,
+            chance: Ratio::new(1, rng.range_inclusive(2, 20) as u32),
+        },
+        _ => unreachable!("{kind:?} is not a node kind"),
+    }
+}
+
+/// An out-of-model fault of `kind` on `target`, lasting `dur` ms where that applies.
+fn out_of_model_fault<R>(kind: NemesisKind, target: Target<R>, dur: u64) -> OutOfModelFault<R> {
+    let messages = |kind, target| OutOfModelFault::Messages {
+        kind,
+        from: target,
+        to: Target::All,
+        chance: Ratio::new(1, 10),
+        duration_ms: dur,
+    };
+    match kind {
+        NemesisKind::OutOfModelBitFlip => OutOfModelFault::BitFlip {
+            target,
+            file: FileSel::Any,
+            region: RegionSel::Random { len: 1 },
+        },
+        NemesisKind::OutOfModelLatentReadError => OutOfModelFault::LatentReadError {
+            target,
+            file: FileSel::Any,
+            region: RegionSel::Random { len: 512 },
+        },
+        NemesisKind::OutOfModelFsyncLies => OutOfModelFault::FsyncLies { target, lies: true },
+        NemesisKind::OutOfModelWipe => OutOfModelFault::Wipe { target },
+        NemesisKind::OutOfModelDrop => messages(MessageFaultKind::Drop, target),
+        NemesisKind::OutOfModelDuplicate => messages(MessageFaultKind::Duplicate, target),
+        NemesisKind::OutOfModelReorder => messages(MessageFaultKind::Reorder, target),
+        _ => unreachable!("{kind:?} is in the model"),
     }
 }
 
