@@ -108,6 +108,8 @@ fn the_same_seed_gives_the_same_fingerprint_in_both_trace_modes() {
         let (b, ob) = run(seed, TraceMode::HashOnly);
         let (c, _) = run(seed, TraceMode::Full);
         assert_eq!(oa, Outcome::Reached);
+        a.world.check_invariants();
+        b.world.check_invariants();
         assert_eq!(oa, ob);
         assert_eq!(a.world.trace_hash(), b.world.trace_hash(), "seed {seed}");
         assert_eq!(a.world.trace().len(), b.world.trace().len());

@@ -158,6 +158,7 @@ fn the_nemesis_runs_one_fault_at_a_time_with_stability_windows_and_heals_at_the_
         );
     }
     assert_eq!(log.last().unwrap().fault, "HealAll");
+    s.world.check_invariants();
     assert!(s
         .world
         .nodes()

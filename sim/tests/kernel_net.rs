@@ -407,6 +407,7 @@ proptest! {
         s.world.resume(NodeId(1));
         s.run_until_time(SimTime::from_millis(10_000));
         let got: Vec<u64> = messages_at(&log, NodeId(1)).iter().map(|&(_, v)| v).collect();
+        s.world.check_invariants();
         prop_assert_eq!(got, (0..count).collect::<Vec<_>>());
         let times: Vec<SimTime> = messages_at(&log, NodeId(1)).iter().map(|&(t, _)| t).collect();
         prop_assert!(times.windows(2).all(|w| w[0] <= w[1]));

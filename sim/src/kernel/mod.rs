@@ -41,6 +41,53 @@
 //! 4. Build a [`World`] from a [`KernelConfig`], `add_node` + `start` each node, wrap it in a
 //!    [`Simulation`], schedule the fault timeline and/or the nemesis, and `run_until`.
 //!
+//! # Example: an echo pair under a clog
+//!
+//! ```
+//! use zabsim_sim::kernel::*;
+//!
+//! #[derive(Clone, Debug)]
+//! struct Msg(u64);
+//! impl Payload for Msg {
+//!     fn size_bytes(&self) -> u64 { 8 }
+//!     fn trace_digest(&self) -> u64 { self.0 }
+//! }
+//!
+//! /// Node 0 sends 1, 2, 3 to node 1, which echoes them back.
+//! struct Echo { got: Vec<u64> }
+//! impl Process for Echo {
+//!     type Msg = Msg;
+//!     type Timer = ();
+//!     fn on_event(&mut self, ctx: &mut Ctx<'_, Msg, ()>, event: Event<Msg, ()>) {
+//!         match event {
+//!             Event::Start if ctx.node() == NodeId(0) => { ctx.connect(NodeId(1)); }
+//!             Event::Connected { conn, .. } => (1..=3).for_each(|i| ctx.send(conn, Msg(i))),
+//!             Event::Message { conn, msg, .. } => {
+//!                 self.got.push(msg.0);
+//!                 if ctx.node() == NodeId(1) { ctx.send(conn, msg); }
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//!
+//! let mut world: World<Echo> = World::new(KernelConfig::with_seed(7));
+//! for name in ["a", "b"] {
+//!     let id = world.add_node(NodeOptions::named(name), Box::new(|_ctx| Echo { got: vec![] }));
+//!     world.start(id);
+//! }
+//! let mut sim = Simulation::new(world, NoRoles);
+//! sim.schedule_faults(vec![ScheduledFault {
+//!     at_ms: 0,
+//!     fault: FaultKind::Clog { from: Target::All, to: Target::All, duration_ms: 500, symmetric: true },
+//!     heal_after_ms: None,
+//! }]);
+//! assert_eq!(sim.run_until(|_| false), Outcome::Quiescent);
+//! assert_eq!(sim.world.process(NodeId(0)).unwrap().got, vec![1, 2, 3]);
+//! assert!(sim.world.now() >= SimTime::from_millis(500), "the clog held the handshake");
+//! println!("fingerprint {:#018x}", sim.world.trace_hash());
+//! ```
+//!
 //! Every module opens with its contract and fault model. Faults inside ZooKeeper's model are
 //! [`FaultKind`]'s variants; faults outside it are confined to [`FaultKind::OutOfModel`].
 

@@ -329,6 +329,37 @@ impl<M> Network<M> {
         }
     }
 
+    /// Checks the connection invariants (see the module doc); panics on the first broken one.
+    pub fn check_invariants(&self) {
+        for (i, c) in self.conns.iter().enumerate() {
+            let live = self.live.contains(&ConnId(i as u64));
+            assert_eq!(
+                live,
+                c.state == ConnState::Live,
+                "c{i}: live set and state disagree"
+            );
+            for (d, p) in c.pipes.iter().enumerate() {
+                assert!(
+                    live || p.items.is_empty(),
+                    "c{i} pipe {d}: a dead connection carries items"
+                );
+                assert!(
+                    !(p.armed && p.stalled),
+                    "c{i} pipe {d}: armed and stalled at once"
+                );
+                let times: Vec<SimTime> = p.items.iter().map(|(t, _)| *t).collect();
+                assert!(
+                    times.windows(2).all(|w| w[0] <= w[1]),
+                    "c{i} pipe {d}: FIFO times decrease"
+                );
+                assert!(
+                    times.last().is_none_or(|&t| t <= p.last_at),
+                    "c{i} pipe {d}: item after last_at"
+                );
+            }
+        }
+    }
+
     /// The rule kinds that apply to a message `src -> dst` now.
     pub fn active_rules(
         &self,

@@ -281,6 +281,38 @@ impl<P: Process> World<P> {
         self.core.net.live.len()
     }
 
+    /// Checks the kernel's structural invariants and panics with context on the first broken
+    /// one. Cheap enough to call at the end of a run or every few thousand steps in tests.
+    pub fn check_invariants(&self) {
+        self.core.net.check_invariants();
+        for (i, n) in self.core.nodes.iter().enumerate() {
+            let has_process = self.procs.get(i).is_some_and(Option::is_some);
+            assert_eq!(
+                has_process,
+                n.status != NodeStatus::Down,
+                "node n{i}: status {:?} but process present = {has_process}",
+                n.status
+            );
+            assert!(
+                n.status != NodeStatus::Down || n.deferred.is_empty(),
+                "node n{i}: down with deferred events"
+            );
+        }
+        for (id, t) in &self.core.timers {
+            let n = self.core.node(t.node);
+            assert!(
+                t.incarnation <= n.incarnation,
+                "timer {id:?} from a future incarnation"
+            );
+        }
+        for (id, io) in &self.core.ios {
+            assert!(
+                io.incarnation <= self.core.node(io.node).incarnation,
+                "io {id} from a future incarnation"
+            );
+        }
+    }
+
     /// Events processed so far.
     pub fn events_processed(&self) -> u64 {
         self.core.events
