@@ -53,8 +53,10 @@ pub fn init(filter: Option<&str>) -> Result<(), String> {
         Some(f) => EnvFilter::try_new(f).map_err(|e| format!("log filter {f:?}: {e}"))?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
     };
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_timer(VirtualTime)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init()
