@@ -225,9 +225,11 @@ fn faults_read_from_ron_with_clear_errors_for_unknown_fields() {
         (at_ms: 200, fault: Clog(from: Node(1), to: All, duration_ms: 30)),
         (at_ms: 300, fault: OutOfModel(BitFlip(target: Random, file: Prefix(\"log.\"), region: Tail(len: 16)))),
         (at_ms: 400, fault: PartitionGroups(groups: [Nodes([0, 1]), Nodes([2])])),
+        (at_ms: 500, fault: CrashAfterDiskOps(target: Node(0), ops: 3)),
     ]";
     let faults: Vec<ScheduledFault<ToyRole>> = ron::from_str(text).unwrap();
-    assert_eq!(faults.len(), 4);
+    assert_eq!(faults.len(), 5);
+    assert!(faults.iter().all(|f| f.fault.validate().is_ok()));
     assert_eq!(
         faults[0].fault,
         FaultKind::Crash {

@@ -230,3 +230,35 @@ fn the_world_can_be_inspected_without_a_driver() {
     assert_eq!(world.step(), Step::Idle);
     let _: Option<&Scripted> = world.process(NodeId(0));
 }
+
+#[test]
+fn crash_points_enumerate_every_boundary_between_persistent_writes() {
+    // The primary's disk operations are: append v1, fsync, append v2, fsync, ... (one pair
+    // per 10 ms tick). Crashing right after operation k leaves the (k - 1) / 2 values whose
+    // fsync had completed; with a torn crash the last, unsynced append may also have survived,
+    // whole or torn (then recovery drops it), but nothing issued after the crash point.
+    for k in 1..=8u64 {
+        for disk in [CrashDisk::LosePending, CrashDisk::TornPrefix] {
+            let mut s = Simulation::new(replicator_world(config(7 + k), 1, 10), NoRoles);
+            s.world.crash_after_disk_ops(NodeId(0), k, disk);
+            s.run_until_time(SimTime(100 * MS));
+            assert_eq!(s.world.status(NodeId(0)), NodeStatus::Down, "k = {k}");
+            s.world.restart(NodeId(0));
+            s.run_until_time(SimTime(100 * MS + 1));
+            let p: &Replicator = s.world.process(NodeId(0)).unwrap();
+            let synced = (k - 1) / 2;
+            match disk {
+                CrashDisk::LosePending => {
+                    assert_eq!((p.durable, p.torn_at_boot), (synced, 0), "k = {k}");
+                }
+                CrashDisk::TornPrefix => {
+                    assert!(
+                        p.durable == synced || p.durable == synced + 1,
+                        "k = {k}: {}",
+                        p.durable
+                    );
+                }
+            }
+        }
+    }
+}

@@ -27,6 +27,16 @@ impl<P: Process> World<P> {
             FaultKind::Crash { target, disk } => {
                 nodes(target)?.iter().for_each(|&n| self.crash(n, *disk))
             }
+            FaultKind::CrashAfterDiskOps { target, ops, disk } => {
+                if *ops == 0 {
+                    return Err(FaultError(
+                        "CrashAfterDiskOps.ops must be at least 1".into(),
+                    ));
+                }
+                nodes(target)?
+                    .iter()
+                    .for_each(|&n| self.crash_after_disk_ops(n, *ops, *disk));
+            }
             FaultKind::Kill { target } => nodes(target)?.iter().for_each(|&n| self.kill(n)),
             FaultKind::Restart { target } => nodes(target)?.iter().for_each(|&n| self.restart(n)),
             FaultKind::Pause { target } => nodes(target)?.iter().for_each(|&n| self.pause(n)),

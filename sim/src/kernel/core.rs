@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::clock::{ClockKind, NodeClock};
 use super::config::KernelConfig;
-use super::disk::{Disk, FsyncTicket};
+use super::disk::{CrashDisk, Disk, FsyncTicket};
 use super::net::Network;
 use super::process::{
     ConnId, ConnectError, DisconnectReason, DiskError, Event, IoId, NodeId, TimerId,
@@ -80,6 +80,8 @@ pub(crate) struct NodeState<M, T> {
     pub deferred: VecDeque<Event<M, T>>,
     pub io_last_done: SimTime,
     pub initial_drift_ppm: i32,
+    pub disk_ops_issued: u64,
+    pub crash_after_ops: Option<(u64, CrashDisk)>,
 }
 
 pub(crate) struct TimerEntry<T> {
@@ -115,6 +117,8 @@ pub struct Core<M, T> {
     pub(crate) next_io: u64,
     pub(crate) events: u64,
     pub(crate) exit_requested: Option<NodeId>,
+    /// A node whose armed crash point was reached during the current handler.
+    pub(crate) dying: Option<(NodeId, CrashDisk)>,
     pub(crate) scheduled_clogs: Vec<(Vec<NodeId>, Vec<NodeId>, SimTime)>,
 }
 

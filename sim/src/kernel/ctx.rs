@@ -247,6 +247,19 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         let done = now.plus_ns(latency).max(n.io_last_done);
         n.io_last_done = done;
         let incarnation = n.incarnation;
+        n.disk_ops_issued += 1;
+        let reached = match n.crash_after_ops {
+            Some((1, mode)) => Some(mode),
+            Some((k, mode)) => {
+                n.crash_after_ops = Some((k - 1, mode));
+                None
+            }
+            None => None,
+        };
+        if let Some(mode) = reached {
+            n.crash_after_ops = None;
+            self.core.dying = Some((self.node, mode));
+        }
         self.core.ios.insert(
             id,
             IoEntry {
@@ -279,6 +292,10 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         &mut self,
         op: impl FnOnce(&mut super::disk::Disk) -> Result<(), DiskError>,
     ) -> Result<(), DiskError> {
+        if self.core.dying.is_some_and(|(n, _)| n == self.node) {
+            // The machine died at its crash point: nothing later reaches the disk.
+            return Err(DiskError::Io);
+        }
         if self.injected_error() {
             return Err(DiskError::Io);
         }

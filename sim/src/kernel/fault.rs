@@ -108,6 +108,17 @@ pub enum FaultKind<R> {
         #[serde(default)]
         disk: CrashDisk,
     },
+    /// Machine crash right after the target's `ops`-th disk operation from now (a crash point;
+    /// see `World::crash_after_disk_ops`).
+    CrashAfterDiskOps {
+        /// Who.
+        target: Target<R>,
+        /// Which operation (1: the next one).
+        ops: u64,
+        /// What happens to unsynced writes.
+        #[serde(default)]
+        disk: CrashDisk,
+    },
     /// Process kill: memory lost, the page cache survives; peers see a reset.
     Kill {
         /// Who.
@@ -320,6 +331,9 @@ impl<R> FaultKind<R> {
                 "PartitionGroups.groups: {} group(s); a partition needs at least two",
                 groups.len()
             )),
+            FaultKind::CrashAfterDiskOps { ops: 0, .. } => {
+                Err("CrashAfterDiskOps.ops: must be at least 1".to_string())
+            }
             FaultKind::SwizzleClog { step_ms: 0, .. } => {
                 Err("SwizzleClog.step_ms: must be above zero".to_string())
             }

@@ -41,6 +41,7 @@ pub(crate) enum FaultCode {
     MessageFault = 18,
     SlowLink = 19,
     DiskErrors = 20,
+    CrashPoint = 21,
 }
 
 impl<P: Process> World<P> {
@@ -80,6 +81,19 @@ impl<P: Process> World<P> {
             });
         self.fault_record(Some(node), FaultCode::Crash, lost as u64, || {
             format!("crash {node} {disk:?}")
+        });
+    }
+
+    /// Arms a crash point, inside the model: the machine crashes (per `disk`) right after
+    /// `node` issues its `ops`-th disk operation from now, inside the handler that issues it;
+    /// later operations of that handler never reach the disk, and the crash takes effect when
+    /// the handler returns. Running a seed once per `ops` in `1..=n` enumerates every crash
+    /// point between persistent writes (ALICE/CrashMonkey style). `ops` must be at least 1.
+    pub fn crash_after_disk_ops(&mut self, node: NodeId, ops: u64, disk: CrashDisk) {
+        assert!(ops >= 1, "a crash point needs at least one operation");
+        self.core.node_mut(node).crash_after_ops = Some((ops, disk));
+        self.fault_record(Some(node), FaultCode::CrashPoint, ops, || {
+            format!("crash {node} after {ops} disk ops ({disk:?})")
         });
     }
 

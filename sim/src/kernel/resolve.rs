@@ -74,6 +74,11 @@ pub fn resolve<P: Process, Rs: RoleResolver<P>>(
             target: r(target),
             disk: *disk,
         },
+        FaultKind::CrashAfterDiskOps { target, ops, disk } => FaultKind::CrashAfterDiskOps {
+            target: r(target),
+            ops: *ops,
+            disk: *disk,
+        },
         FaultKind::Kill { target } => FaultKind::Kill { target: r(target) },
         FaultKind::Restart { target } => FaultKind::Restart { target: r(target) },
         FaultKind::Pause { target } => FaultKind::Pause { target: r(target) },

@@ -103,6 +103,7 @@ impl<P: Process> World<P> {
                 next_io: 0,
                 events: 0,
                 exit_requested: None,
+                dying: None,
                 scheduled_clogs: Vec::new(),
             },
             procs: Vec::new(),
@@ -149,6 +150,8 @@ impl<P: Process> World<P> {
             deferred: VecDeque::new(),
             io_last_done: SimTime::ZERO,
             initial_drift_ppm: spec.drift_ppm,
+            disk_ops_issued: 0,
+            crash_after_ops: None,
         });
         self.core.net.resize(self.core.nodes.len());
         self.procs.push(None);
@@ -250,6 +253,9 @@ impl<P: Process> World<P> {
         if let Some(p) = self.procs.get_mut(node.index()).and_then(Option::as_mut) {
             p.on_event(&mut Ctx::new(&mut self.core, node), event);
         }
+        if let Some((dead, disk)) = self.core.dying.take() {
+            self.crash(dead, disk);
+        }
         if let Some(exited) = self.core.exit_requested.take() {
             self.kill(exited);
         }
@@ -311,6 +317,12 @@ impl<P: Process> World<P> {
                 "io {id} from a future incarnation"
             );
         }
+    }
+
+    /// Disk operations a node has issued since the run started (all incarnations): the crash
+    /// points [`World::crash_after_disk_ops`] can enumerate.
+    pub fn disk_ops_issued(&self, node: NodeId) -> u64 {
+        self.core.node(node).disk_ops_issued
     }
 
     /// Events processed so far.
