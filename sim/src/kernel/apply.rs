@@ -1,7 +1,7 @@
 //! Applying a resolved [`FaultKind`] to the world through the primitives of `inject.rs`.
 //!
 //! Contract: `apply_fault` expects a fault whose targets are all `Target::Nodes` (see
-//! [`resolve`](super::fault::resolve)); it never draws targets itself, only the bytes and files
+//! [`resolve`](super::resolve::resolve)); it never draws targets itself, only the bytes and files
 //! of disk corruption and the shape of a bridge or swizzle, from the faults stream.
 
 use super::disk::Region;

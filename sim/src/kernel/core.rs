@@ -100,7 +100,7 @@ pub(crate) struct IoEntry {
     pub result: Result<(), DiskError>,
 }
 
-/// The kernel state a [`Ctx`] reaches: everything but the processes themselves.
+/// The kernel state a [`Ctx`](super::ctx::Ctx) reaches: everything but the processes themselves.
 pub struct Core<M, T> {
     pub(crate) config: KernelConfig,
     pub(crate) queue: EventQueue<Ev>,

@@ -16,7 +16,7 @@ use super::rng::SimRng;
 use super::time::{LocalTime, SimTime};
 use super::trace::{fnv1a64, RecordKind};
 
-/// A disk operation, for [`Ctx::disk`]'s trace and for callers that dispatch on kind.
+/// A kind of disk operation, as recorded in the trace (`IoIssue`, field `b`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum DiskOp {

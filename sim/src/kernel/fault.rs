@@ -10,9 +10,9 @@
 //!
 //! Targets. A [`Target`] names nodes directly, or by chance (drawn from the faults stream among
 //! the *faultable* nodes), or by role (`Role(R)`), which the cluster glue resolves through a
-//! [`RoleResolver`] ("the current leader"); the kernel knows no roles. [`resolve`] turns every
+//! [`RoleResolver`] ("the current leader"); the kernel knows no roles. [`resolve`](super::resolve::resolve) turns every
 //! target into `Target::Nodes`, so a resolved fault states exactly what was hit, and its
-//! [`inverse`] heals exactly that.
+//! [`inverse`](super::resolve::inverse) heals exactly that.
 
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Debug};

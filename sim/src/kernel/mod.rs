@@ -7,21 +7,21 @@
 //!                 |  FaultKind<Role> timeline, NemesisConfig, RoleResolver ("the leader")
 //!                 v
 //!   +-------------------------- Simulation (sim.rs) ---------------------------+
-//!   |  resolve targets -> apply faults (apply.rs, inject.rs) -> heal inverses  |
+//!   |  resolve targets (resolve.rs) -> apply (apply.rs, inject.rs) -> inverses |
 //!   |  run_until(cond) -> Outcome { Reached | Quiescent | Stalled | limits }   |
 //!   +-----------------------------------+--------------------------------------+
 //!                                       | step()
-//!   +---------------------------- World (world.rs) ----------------------------+
-//!   |  EventQueue<(time ns, seq)>  --pop-->  Boot | Pipe | Notify | Timer | Io  |
+//!   +------------------- World (world.rs) over Core (core.rs) -----------------+
+//!   |  EventQueue<(time ns, seq)>  --pop-->  Boot | Pipe | Notify | Timer | Io |
 //!   |     |                                                                    |
-//!   |     v                      per node: NodeClock  Disk  SimRng  deferred  |
+//!   |     v                      per node: NodeClock  Disk  SimRng  deferred   |
 //!   |  dispatch(node, Event) --------------------------------+                 |
 //!   |                                                        v                 |
 //!   |   Process::on_event(&mut self, &mut Ctx, Event)   (your actor)           |
 //!   |        | ctx.now()/wall_now()   local clocks only                        |
 //!   |        | ctx.connect/send/close --> Network: Conn { pipe 0->1, pipe 1->0 }|
 //!   |        | ctx.set_timer(local deadline) --> global deadline via the clock |
-//!   |        | ctx.append/write/fsync/rename --> Disk, IoId --> IoDone event    |
+//!   |        | ctx.append/write/fsync/rename --> Disk, IoId --> IoDone event   |
 //!   |        | ctx.note(label, value)       --> Trace (FNV-1a fingerprint)     |
 //!   +--------------------------------------------------------------------------+
 //! ```

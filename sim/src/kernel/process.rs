@@ -2,7 +2,7 @@
 //! into the kernel.
 //!
 //! Contract: a process is a deterministic state machine. It is built by its node's factory at
-//! boot (reading its durable disk through the [`Ctx`](super::ctx::Ctx)), then receives
+//! boot (reading its durable disk through the [`Ctx`]), then receives
 //! [`Event`]s one at a time through [`Process::on_event`], and acts only through the `Ctx`: it
 //! reads its *local* clock, sends on connections, arms timers at local deadlines and issues disk
 //! operations whose completions come back later as events. It never sees global time, another
