@@ -19,7 +19,7 @@
 //!   |                                                        v                 |
 //!   |   Process::on_event(&mut self, &mut Ctx, Event)   (your actor)           |
 //!   |        | ctx.now()/wall_now()   local clocks only                        |
-//!   |        | ctx.connect/send/close --> Network: Conn { pipe 0->1, pipe 1->0 }|
+//!   |        | ctx.connect/send/close --> Network: Conn { pipes 0->1, 1->0 }    |
 //!   |        | ctx.set_timer(local deadline) --> global deadline via the clock |
 //!   |        | ctx.append/write/fsync/rename --> Disk, IoId --> IoDone event   |
 //!   |        | ctx.note(label, value)       --> Trace (FNV-1a fingerprint)     |
