@@ -215,9 +215,10 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         self.core.exit_requested = Some(self.node);
     }
 
-    /// The current global time: for the kernel's own tests only, never for protocol logic.
-    #[doc(hidden)]
-    pub fn global_now_for_tests(&self) -> SimTime {
+    /// The global virtual instant, for the observer only: recording client histories and
+    /// observations whose real-time order the checkers judge. Never feed it to protocol logic,
+    /// which must see only its local clocks.
+    pub fn observer_now(&self) -> SimTime {
         self.core.now()
     }
 

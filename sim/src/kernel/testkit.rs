@@ -80,7 +80,7 @@ impl Process for Scripted {
         self.log.borrow_mut().push(Seen {
             node: ctx.node(),
             incarnation: ctx.incarnation(),
-            global: ctx.global_now_for_tests(),
+            global: ctx.observer_now(),
             local: ctx.now(),
             wall: ctx.wall_now(),
             event: event.clone(),
