@@ -185,6 +185,7 @@ fn no_event_while_work_is_outstanding_is_a_stall() {
     let outcome = s.run_until(|_| false);
     assert_eq!(outcome, Outcome::Stalled { at: SimTime::ZERO });
     assert!(outcome.is_stall());
+    assert_eq!(s.world.nodes_with_outstanding_work(), vec![n]);
 }
 
 #[test]

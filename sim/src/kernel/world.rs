@@ -419,6 +419,14 @@ impl<P: Process> World<P> {
         &mut self.core.rng_faults
     }
 
+    /// The nodes whose process reports outstanding work (to explain a stall).
+    pub fn nodes_with_outstanding_work(&self) -> Vec<NodeId> {
+        self.nodes()
+            .into_iter()
+            .filter(|&n| self.process(n).is_some_and(Process::work_outstanding))
+            .collect()
+    }
+
     /// True if any live process reports outstanding work.
     pub fn work_outstanding(&self) -> bool {
         self.procs.iter().flatten().any(Process::work_outstanding)
