@@ -32,6 +32,8 @@ pub enum DiskOp {
     Delete = 5,
     /// Make the file's writes (and earlier namespace operations) durable.
     Fsync = 6,
+    /// Make earlier namespace operations durable.
+    FsyncDir = 7,
 }
 
 /// What a process can do. Borrowed for the duration of one event.
@@ -231,14 +233,25 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
         result: Result<(), DiskError>,
         fsync: bool,
     ) -> IoId {
-        let id = IoId(self.core.next_io);
-        self.core.next_io += 1;
-        let now = self.core.now();
         let ticket = if fsync && result.is_ok() {
             self.core.node(self.node).disk.fsync_ticket(name).ok()
         } else {
             None
         };
+        self.issue_with_ticket(op, name, result, ticket)
+    }
+
+    fn issue_with_ticket(
+        &mut self,
+        op: DiskOp,
+        name: &str,
+        result: Result<(), DiskError>,
+        ticket: Option<super::disk::FsyncTicket>,
+    ) -> IoId {
+        let fsync = ticket.is_some() || matches!(op, DiskOp::Fsync | DiskOp::FsyncDir);
+        let id = IoId(self.core.next_io);
+        self.core.next_io += 1;
+        let now = self.core.now();
         let cfg = self.core.config.disk.clone();
         let latency = {
             let n = &self.core.nodes[self.node.index()];
@@ -339,6 +352,15 @@ impl<'a, M: Payload, T> Ctx<'a, M, T> {
     pub fn fsync(&mut self, file: &str) -> IoId {
         let r = self.disk_op(|d| d.fsync_ticket(file).map(|_| ()));
         self.issue(DiskOp::Fsync, file, r, true)
+    }
+
+    /// Syncs the directory: makes every namespace operation issued so far (create, rename,
+    /// delete) durable, and no file data; completes after a sampled fsync latency.
+    pub fn fsync_dir(&mut self) -> IoId {
+        let r = self.disk_op(|_| Ok(()));
+        let ticket = self.core.node(self.node).disk.fsync_dir_ticket();
+        let ticket = r.is_ok().then_some(ticket);
+        self.issue_with_ticket(DiskOp::FsyncDir, ".", r, ticket)
     }
 
     /// Reads the whole file (page-cache view), synchronously.

@@ -146,7 +146,8 @@ pub struct Completion {
 /// What an fsync promotes when it completes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FsyncTicket {
-    ino: Ino,
+    /// The file whose data to promote (`None`: a directory sync, namespace operations only).
+    ino: Option<Ino>,
     barrier: u64,
     generation: u64,
 }
@@ -376,10 +377,20 @@ impl Disk {
     pub fn fsync_ticket(&self, name: &str) -> Result<FsyncTicket, DiskError> {
         let ino = self.ino(name)?;
         Ok(FsyncTicket {
-            ino,
+            ino: Some(ino),
             barrier: self.next_seq,
             generation: self.generation,
         })
+    }
+
+    /// Prepares a directory sync: makes the namespace operations (create, rename, delete)
+    /// issued so far durable when it completes, and no file data.
+    pub fn fsync_dir_ticket(&self) -> FsyncTicket {
+        FsyncTicket {
+            ino: None,
+            barrier: self.next_seq,
+            generation: self.generation,
+        }
     }
 
     /// Completes an fsync: makes durable the ticket's inode writes and the namespace operations
@@ -394,7 +405,7 @@ impl Disk {
                 op.seq < ticket.barrier
                     && match &op.kind {
                         OpKind::Write { ino, .. } | OpKind::Truncate { ino, .. } => {
-                            *ino == ticket.ino
+                            Some(*ino) == ticket.ino
                         }
                         OpKind::Link { .. } | OpKind::Unlink { .. } => true,
                     }
@@ -404,7 +415,38 @@ impl Disk {
         for op in promote {
             self.make_durable(op.kind);
         }
+        self.collect_garbage();
         n
+    }
+
+    /// Drops inodes that no name (cached or durable) and no pending operation references:
+    /// deleted or replaced files whose deletion is durable. Keeps long runs that rotate logs
+    /// from accumulating dead file contents.
+    fn collect_garbage(&mut self) {
+        let mut referenced: std::collections::BTreeSet<Ino> = self
+            .names
+            .values()
+            .chain(self.durable_names.values())
+            .copied()
+            .collect();
+        for op in &self.pending {
+            match &op.kind {
+                OpKind::Write { ino, .. }
+                | OpKind::Truncate { ino, .. }
+                | OpKind::Link { ino, .. } => {
+                    referenced.insert(*ino);
+                }
+                OpKind::Unlink { .. } => {}
+            }
+        }
+        self.inodes.retain(|ino, _| referenced.contains(ino));
+        let inodes = &self.inodes;
+        self.latent.retain(|(ino, _)| inodes.contains_key(ino));
+    }
+
+    /// Number of inodes held (live files plus deleted ones still referenced), for tests.
+    pub fn inode_count(&self) -> usize {
+        self.inodes.len()
     }
 
     fn make_durable(&mut self, op: OpKind) {
