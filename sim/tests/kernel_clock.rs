@@ -172,3 +172,58 @@ fn drawn_clocks_stay_within_the_configured_bounds_and_differ_between_nodes() {
         "five nodes drew one offset"
     );
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use zabsim_sim::kernel::clock::MAX_DRIFT_PPM;
+    use zabsim_sim::kernel::{ClockKind, ClockSpec, LocalTime, NodeClock, SimTime};
+
+    #[derive(Clone, Debug)]
+    enum Change {
+        Drift(i32),
+        WallJump(i64),
+        MonoJump(u32),
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            (-MAX_DRIFT_PPM..=MAX_DRIFT_PPM).prop_map(Change::Drift),
+            (-10_000_000_000i64..10_000_000_000).prop_map(Change::WallJump),
+            any::<u32>().prop_map(Change::MonoJump),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+        /// Whatever the drift and jumps, the monotonic clock never goes back, and a timer's
+        /// global deadline is the first instant at which its clock reaches the local deadline.
+        #[test]
+        fn deadlines_are_exact_and_monotonic_time_never_decreases(
+            changes in proptest::collection::vec((1u64..5_000_000_000, change()), 1..20),
+            ahead in 1u64..20_000_000_000,
+            wall in any::<bool>(),
+        ) {
+            let mut c = NodeClock::new(ClockSpec::default(), 1_700_000_000_000).unwrap();
+            let mut now = SimTime::ZERO;
+            let mut last_mono = c.monotonic(now);
+            for (step, ch) in changes {
+                now = now.plus_ns(step);
+                prop_assert!(c.monotonic(now) >= last_mono);
+                match ch {
+                    Change::Drift(p) => c.set_drift(p, now).unwrap(),
+                    Change::WallJump(d) => c.jump(ClockKind::Wall, d, now).unwrap(),
+                    Change::MonoJump(d) => c.jump(ClockKind::Monotonic, i64::from(d), now).unwrap(),
+                }
+                prop_assert!(c.monotonic(now) >= last_mono);
+                last_mono = c.monotonic(now);
+                let kind = if wall { ClockKind::Wall } else { ClockKind::Monotonic };
+                let deadline = LocalTime(c.read(kind, now).0 + ahead);
+                let g = c.global_deadline(kind, deadline, now);
+                prop_assert!(g > now);
+                prop_assert!(c.read(kind, g) >= deadline);
+                prop_assert!(c.read(kind, SimTime(g.0 - 1)) < deadline);
+            }
+        }
+    }
+}
