@@ -23,6 +23,12 @@ fn nodes<R>(t: &Target<R>) -> Result<&[NodeId], FaultError> {
 impl<P: Process> World<P> {
     /// Applies a resolved fault now.
     pub fn apply_fault<R: Clone>(&mut self, fault: &FaultKind<R>) -> Result<(), FaultError> {
+        if let Some(n) = fault.unknown_node(self.nodes().len()) {
+            return Err(FaultError(format!(
+                "no node {n} (the world has {})",
+                self.nodes().len()
+            )));
+        }
         match fault {
             FaultKind::Crash { target, disk } => {
                 nodes(target)?.iter().for_each(|&n| self.crash(n, *disk))

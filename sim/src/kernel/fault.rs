@@ -353,6 +353,48 @@ impl<R> FaultKind<R> {
         }
     }
 
+    /// Every target the fault names, in field order (for validation against the cluster size).
+    pub fn targets(&self) -> Vec<&Target<R>> {
+        match self {
+            FaultKind::Crash { target, .. }
+            | FaultKind::CrashAfterDiskOps { target, .. }
+            | FaultKind::Kill { target }
+            | FaultKind::Restart { target }
+            | FaultKind::Pause { target }
+            | FaultKind::Resume { target }
+            | FaultKind::Isolate { target }
+            | FaultKind::ClockJump { target, .. }
+            | FaultKind::ClockDrift { target, .. }
+            | FaultKind::SlowFsync { target, .. }
+            | FaultKind::DiskFull { target, .. }
+            | FaultKind::DiskErrors { target, .. } => vec![target],
+            FaultKind::Bridge { bridge } => vec![bridge],
+            FaultKind::SwizzleClog { nodes, .. } => vec![nodes],
+            FaultKind::PartitionGroups { groups } => groups.iter().collect(),
+            FaultKind::OneWay { from, to }
+            | FaultKind::Clog { from, to, .. }
+            | FaultKind::SlowLink { from, to, .. } => vec![from, to],
+            FaultKind::BreakConnections { a, b } => vec![a, b],
+            FaultKind::HealNetwork | FaultKind::HealAll => Vec::new(),
+            FaultKind::OutOfModel(o) => match o {
+                OutOfModelFault::BitFlip { target, .. }
+                | OutOfModelFault::LatentReadError { target, .. }
+                | OutOfModelFault::FsyncLies { target, .. }
+                | OutOfModelFault::Wipe { target } => vec![target],
+                OutOfModelFault::Messages { from, to, .. } => vec![from, to],
+            },
+        }
+    }
+
+    /// The first node id the fault names that is not below `node_count`, if any.
+    pub fn unknown_node(&self, node_count: usize) -> Option<NodeId> {
+        self.targets().into_iter().find_map(|t| match t {
+            Target::Node(n) => (n.index() >= node_count).then_some(*n),
+            Target::Nodes(ns) => ns.iter().copied().find(|n| n.index() >= node_count),
+            _ => None,
+        })
+    }
+
     /// True for faults outside ZooKeeper's model.
     pub fn is_out_of_model(&self) -> bool {
         matches!(self, FaultKind::OutOfModel(_))
