@@ -62,10 +62,12 @@ pub enum SyncMode {
     Snap,
 }
 
-/// Why a txn reached a server's DataTree. The Zab properties speak of *delivery*, which is only
-/// [`ApplyReason::Commit`] and [`ApplyReason::Sync`]; the other two replay what was logged and may
-/// include proposals that were never committed (real ZooKeeper does this and relies on the next
-/// synchronization to TRUNC or SNAP them away).
+/// Why a txn reached a server's DataTree. The Zab properties speak of *delivery*: a
+/// [`ApplyReason::Commit`] is one at once; [`ApplyReason::Sync`] txns become delivered when the
+/// learner processes UPTODATE (its `ZabStateChanged` to BROADCAST), since the would-be leader's
+/// history is committed only once a quorum acks NEWLEADER. The other two replay what was logged
+/// and may include proposals that were never committed (real ZooKeeper does this and relies on
+/// the next synchronization to TRUNC or SNAP them away).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ApplyReason {
     /// A COMMIT in broadcast (or the leader's own commit): `FinalRequestProcessor`.
