@@ -151,9 +151,12 @@ fn reads_from_future(ops: &[Op], placed: &[Placed], model: &ClusterModel) -> Vec
     }
     let mut found = Vec::new();
     for op in ops.iter().filter(|o| !o.is_write()) {
-        let (Some(Outcome::Ok { zxid, .. }), Some(done)) = (&op.outcome, op.complete_ns) else {
-            continue;
+        let zxid = match &op.outcome {
+            Some(Outcome::Ok { zxid, .. }) => zxid,
+            Some(Outcome::Error { zxid, err }) if !super::session::is_session_level(*err) => zxid,
+            _ => continue,
         };
+        let Some(done) = op.complete_ns else { continue };
         let upto = latest_invoke.partition_point(|(z, _, _)| z <= zxid);
         if let Some(&(_, invoked, w)) = upto.checked_sub(1).and_then(|i| latest_invoke.get(i)) {
             if invoked > done {

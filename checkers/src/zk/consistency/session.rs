@@ -21,7 +21,7 @@ pub(crate) struct SessionTracker {
 
 /// Error codes that do not come from the session's server pipeline in order (the client
 /// library or a session-level rejection), so their reply zxid says nothing about the view.
-fn is_session_level(err: ErrorCode) -> bool {
+pub(crate) fn is_session_level(err: ErrorCode) -> bool {
     matches!(
         err,
         ErrorCode::SESSIONEXPIRED
