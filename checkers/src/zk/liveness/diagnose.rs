@@ -78,6 +78,20 @@ fn why_no_leader(status: &BTreeMap<ServerId, Status>, end: &EndState) -> String 
             s.zab_state, s.accepted_epoch, s.since
         );
     }
+    let orphans: Vec<String> = running
+        .iter()
+        .filter_map(|(id, s)| {
+            let (leader, _) = s.last_sync?;
+            let gone = status.get(&leader).is_none_or(|l| !l.alive);
+            (s.state != ServerState::Looking && gone).then(|| format!("{id} follows {leader}"))
+        })
+        .collect();
+    if !orphans.is_empty() {
+        return format!(
+            "{} — a leader that is not running (the failure was never detected)",
+            orphans.join(", ")
+        );
+    }
     let epochs: BTreeSet<_> = running.iter().map(|(_, s)| s.accepted_epoch.0).collect();
     let summary: Vec<String> = running
         .iter()
