@@ -126,6 +126,7 @@ fn a_lost_acknowledged_write_is_caught_by_durability() {
         Observation::LogTruncated {
             server: s2,
             zxid: Zxid(acked.0 - 1),
+            digest: None,
         },
     );
     append(
@@ -208,6 +209,7 @@ fn a_rolled_back_committed_txn_is_caught_by_zab() {
         Observation::LogTruncated {
             server: ServerId(3),
             zxid: Zxid::new(Epoch(1), 2),
+            digest: None,
         },
     );
     assert_caught(&judge(records, &end), "zab", K::CommittedLogDurability);

@@ -168,7 +168,7 @@ proptest! {
     ) {
         let (mut records, end) = run(&actions);
         // Every run commits at least the three createSession txns.
-        append(&mut records, Observation::LogTruncated { server: ServerId(victim), zxid: Zxid::new(Epoch(1), 2) });
+        append(&mut records, Observation::LogTruncated { server: ServerId(victim), zxid: Zxid::new(Epoch(1), 2), digest: None });
         assert_caught(&judge(records, &end), "zab", K::CommittedLogDurability);
     }
 
@@ -186,7 +186,7 @@ proptest! {
         }).collect();
         prop_assume!(!acked.is_empty());
         let last = *acked.iter().max().unwrap_or(&Zxid::ZERO);
-        append(&mut records, Observation::LogTruncated { server: ServerId(2), zxid: Zxid(last.0 - 1) });
+        append(&mut records, Observation::LogTruncated { server: ServerId(2), zxid: Zxid(last.0 - 1), digest: None });
         append(&mut records, Observation::LeaderEstablished {
             leader: ServerId(2), epoch: Epoch(2), quorum: vec![ServerId(2), ServerId(3), ServerId(4)], initial_history_zxid: Zxid(last.0 - 1),
         });

@@ -196,12 +196,15 @@ pub enum Observation {
         /// The DataTree digest after installing it.
         digest: Option<i64>,
     },
-    /// The txn log was truncated: every txn with a larger zxid is gone from disk and memory.
+    /// TRUNC: the txn log was truncated and the DataTree reloaded from disk
+    /// (`ZKDatabase.truncateLog`): every txn with a larger zxid is gone from disk and memory.
     LogTruncated {
         /// The server.
         server: ServerId,
         /// The last zxid kept.
         zxid: Zxid,
+        /// The DataTree digest after the reload.
+        digest: Option<i64>,
     },
     /// A snapshot file `snapshot.<zxid>` was written (and is durable).
     SnapshotTaken {

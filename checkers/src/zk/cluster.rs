@@ -217,7 +217,7 @@ impl ClusterModel {
                 zxid,
                 digest,
             } => self.snapshot_installed(*server, *zxid, *digest),
-            Observation::LogTruncated { server, zxid } => {
+            Observation::LogTruncated { server, zxid, .. } => {
                 let s = self.server(*server);
                 s.log.retain(|h| h.zxid <= *zxid);
                 s.tree.retain(|h| h.zxid <= *zxid);

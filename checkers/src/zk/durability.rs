@@ -32,6 +32,8 @@ pub struct DurabilityJudge {
     violations: Vec<Violation>,
     undecided: Vec<String>,
     recoveries_unchecked: usize,
+    /// Reloads whose zxid had no recorded digest yet: (server, zxid, digest, how).
+    deferred: Vec<(ServerId, Zxid, i64, String)>,
 }
 
 impl DurabilityJudge {
@@ -141,23 +143,62 @@ impl DurabilityJudge {
                 format!("{server} recovered to {zxid} although its log held committed txn {lost}");
             return Some(recovery(msg, server, lost));
         }
-        let recorded = s.digests.get(&zxid).copied().or_else(|| {
-            self.model
-                .servers
-                .values()
-                .find_map(|o| o.digests.get(&zxid).copied())
-        });
-        let (Some(now), Some(then)) = (digest, recorded) else {
+        self.on_reload(server, zxid, digest, "recovered")
+    }
+
+    /// The tree a server rebuilt from disk at `zxid` must be the tree it (or any server) had
+    /// at `zxid`. Without a recorded digest yet, the check waits for the end of the run.
+    fn on_reload(
+        &mut self,
+        server: ServerId,
+        zxid: Zxid,
+        digest: Option<i64>,
+        how: &str,
+    ) -> Option<Violation> {
+        let Some(now) = digest else {
             if zxid != Zxid::ZERO {
                 self.recoveries_unchecked += 1;
             }
             return None;
         };
-        if now == then {
+        let Some(then) = self.recorded_digest(server, zxid) else {
+            if zxid != Zxid::ZERO {
+                self.deferred.push((server, zxid, now, how.to_string()));
+            }
             return None;
+        };
+        (now != then).then(|| reload_mismatch(server, zxid, now, then, how))
+    }
+
+    fn recorded_digest(&self, server: ServerId, zxid: Zxid) -> Option<i64> {
+        let own = self
+            .model
+            .servers
+            .get(&server)
+            .and_then(|s| s.digests.get(&zxid).copied());
+        own.or_else(|| {
+            self.model
+                .servers
+                .values()
+                .find_map(|o| o.digests.get(&zxid).copied())
+        })
+    }
+
+    /// Deferred reload checks: a digest recorded later settles them; a zxid never applied
+    /// anywhere is fine if it was never committed (it was truncated away), undecided otherwise.
+    fn check_deferred(&mut self) -> Vec<Violation> {
+        let mut found = Vec::new();
+        for (server, zxid, now, how) in std::mem::take(&mut self.deferred) {
+            match self.recorded_digest(server, zxid) {
+                Some(then) if then != now => {
+                    found.push(reload_mismatch(server, zxid, now, then, &how))
+                }
+                Some(_) => {}
+                None if self.model.is_committed(zxid) => self.recoveries_unchecked += 1,
+                None => {}
+            }
         }
-        let msg = format!("{server} recovered to {zxid} with digest {now:#x}, but the tree at {zxid} had digest {then:#x}");
-        Some(recovery(msg, server, zxid))
+        found
     }
 
     fn check(&mut self, time: TimeNs, observation: &Observation) -> Option<Violation> {
@@ -166,9 +207,13 @@ impl DurabilityJudge {
             Observation::LeaderEstablished { leader, epoch, .. } => {
                 self.on_established(*leader, *epoch)
             }
-            Observation::LogTruncated { server, zxid } => {
-                self.on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"))
-            }
+            Observation::LogTruncated {
+                server,
+                zxid,
+                digest,
+            } => self
+                .on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"))
+                .or_else(|| self.on_reload(*server, *zxid, *digest, "reloaded after TRUNC")),
             Observation::SnapshotInstalled { server, zxid, .. } => {
                 self.on_shrink(*server, *zxid, &format!("a SNAP at {zxid}"))
             }
@@ -211,6 +256,14 @@ fn lost(message: String, op: OpId, zxid: Zxid, server: ServerId) -> Violation {
         .servers([server])
 }
 
+fn reload_mismatch(server: ServerId, zxid: Zxid, now: i64, then: i64, how: &str) -> Violation {
+    recovery(
+        format!("{server} {how} at {zxid} with digest {now:#x}, but the tree at {zxid} had digest {then:#x}"),
+        server,
+        zxid,
+    )
+}
+
 fn recovery(message: String, server: ServerId, zxid: Zxid) -> Violation {
     Violation::new(NAME, ViolationKind::RecoveryMismatch, message)
         .servers([server])
@@ -244,6 +297,8 @@ impl Judge for DurabilityJudge {
     fn finish(&mut self, end: &EndState) -> Verdict {
         let found = self.check_end(end);
         self.violations.extend(found);
+        let found = self.check_deferred();
+        self.violations.extend(found);
         if self.model.servers.is_empty() && !self.acked.is_empty() {
             self.undecided.push(
                 "no server observations: acknowledged writes cannot be traced through leaders"
@@ -257,7 +312,7 @@ impl Judge for DurabilityJudge {
         }
         if self.recoveries_unchecked > 0 {
             self.undecided.push(format!(
-                "{} recoveries had no digest to compare with",
+                "{} reloads from disk (restart or TRUNC) had no digest to compare with",
                 self.recoveries_unchecked
             ));
         }

@@ -102,7 +102,7 @@ impl ZabJudge {
                 reason,
                 ..
             } => self.check_applied(*server, header, *reason),
-            Observation::LogTruncated { server, zxid } => self.check_truncation(*server, *zxid),
+            Observation::LogTruncated { server, zxid, .. } => self.check_truncation(*server, *zxid),
             Observation::SnapshotInstalled { server, zxid, .. } => {
                 self.check_snapshot_install(*server, *zxid)
             }
