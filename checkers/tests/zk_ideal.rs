@@ -22,3 +22,61 @@ fn the_scripted_run_passes_with_the_read_window() {
     };
     assert_all_pass(&judge_with(records, &end, config));
 }
+
+/// Fail-overs: a write lost with the old leader (logged nowhere else, so truncated when the old
+/// leader returns), then a write logged on one follower too (so the next leader adopts it and
+/// it commits although its client saw a connection loss).
+fn failover_run() -> (
+    Vec<zabsim_checkers::history::Record>,
+    zabsim_checkers::zk::EndState,
+) {
+    use zabsim_checkers::reference::ReferenceConfig;
+    use zabsim_checkers::zk::ideal::IdealCluster;
+    let mut c = IdealCluster::new(5, 3, ReferenceConfig::default());
+    let [a, b, d] = [c.clients()[0], c.clients()[1], c.clients()[2]];
+    c.request(a, create("/f", "1", 0));
+    c.request(b, exists("/f/dropped", true));
+    c.request(d, get("/f", true));
+    assert!(c.lose_write(a, create("/f/dropped", "x", 0), 0).is_some());
+    c.request(a, set("/f", "2", -1));
+    c.request(b, exists("/f/dropped", false));
+    let leader_client = c
+        .clients()
+        .into_iter()
+        .find(|k| c.lose_write(*k, create("/f/adopted", "y", 1), 1).is_some());
+    assert!(
+        leader_client.is_some(),
+        "some client is on the second leader"
+    );
+    c.request(b, get("/f/adopted", false));
+    c.request(d, children("/f", false));
+    c.finish(10_000_000_000)
+}
+
+#[test]
+fn fail_overs_with_lost_and_adopted_writes_pass_every_judge() {
+    use zabsim_checkers::history::Record;
+    use zabsim_protocol::observe::Observation;
+    let (records, end) = failover_run();
+    let count = |pred: &dyn Fn(&Observation) -> bool| {
+        records
+            .iter()
+            .filter(|r| matches!(r, Record::Observed(o) if pred(&o.observation)))
+            .count()
+    };
+    assert_eq!(
+        count(&|o| matches!(o, Observation::LeaderEstablished { .. })),
+        3
+    );
+    assert_eq!(count(&|o| matches!(o, Observation::LogTruncated { .. })), 1);
+    assert!(
+        count(&|o| matches!(
+            o,
+            Observation::TxnApplied {
+                reason: zabsim_protocol::observe::ApplyReason::FastForward,
+                ..
+            }
+        )) > 0
+    );
+    assert_all_pass(&judge(records, &end));
+}

@@ -30,6 +30,8 @@ enum Action {
     Crash(u64),
     Recover(u64),
     Close(u32),
+    FailOver,
+    LoseWrite(u32, usize, usize),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -43,11 +45,13 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (c.clone(), p.clone(), any::<bool>()).prop_map(|(c, p, w)| Action::Exists(c, p, w)),
         2 => (c.clone(), p.clone(), any::<bool>()).prop_map(|(c, p, w)| Action::Children(c, p, w)),
         1 => c.clone().prop_map(Action::Sync),
-        2 => (c.clone(), p.clone(), p, -1i32..2).prop_map(|(c, a, b, v)| Action::Multi(c, a, b, v)),
+        2 => (c.clone(), p.clone(), p.clone(), -1i32..2).prop_map(|(c, a, b, v)| Action::Multi(c, a, b, v)),
         4 => (1u64..4).prop_map(Action::Advance),
         1 => (1u64..4).prop_map(Action::Crash),
         1 => (1u64..4).prop_map(Action::Recover),
-        1 => c.prop_map(Action::Close),
+        1 => c.clone().prop_map(Action::Close),
+        1 => Just(Action::FailOver),
+        1 => (c, p, 0usize..3).prop_map(|(c, p, r)| Action::LoseWrite(c, p, r)),
     ]
 }
 
@@ -94,6 +98,21 @@ fn run(actions: &[Action]) -> (Vec<Record>, EndState) {
             Action::Crash(s) => cluster.crash(server(s)),
             Action::Recover(s) => cluster.recover(server(s)),
             Action::Close(c) => cluster.close(client(c)),
+            Action::FailOver => {
+                cluster.fail_over();
+            }
+            Action::LoseWrite(c, p, r) => {
+                // Only a client on the current leader can lose a write this way; try them all.
+                for k in 0..clients.len() as u32 {
+                    let who = client(&(c + k));
+                    if cluster
+                        .lose_write(who, create(PATHS[*p], "lost", 0), *r)
+                        .is_some()
+                    {
+                        break;
+                    }
+                }
+            }
         }
     }
     cluster.finish(10_000_000_000)

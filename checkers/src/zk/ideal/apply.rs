@@ -2,14 +2,14 @@
 //! ephemerals, watches), and follower crashes and recoveries.
 
 use super::{IdealCluster, STEP_NS};
-use crate::history::{Record, WatchNotification};
+use crate::history::{ClientId, Record, WatchNotification};
 use crate::reference::{is_normal_ephemeral, ReferenceTree};
 use crate::zk::sessions::watches::{index_txn, ChangeIndex};
 use std::collections::BTreeSet;
 use zabsim_protocol::observe::{ApplyReason, Observation, ServerState, ZabState};
 use zabsim_protocol::request::{EventType, KeeperState, WatchedEvent};
 use zabsim_protocol::txn::{Txn, TxnEntry};
-use zabsim_protocol::types::{ServerId, SessionId, Zxid};
+use zabsim_protocol::types::{ServerId, SessionId};
 
 impl IdealCluster {
     /// `server` applies committed txns until it has applied `upto` of them.
@@ -26,7 +26,7 @@ impl IdealCluster {
             });
             self.report_side_effects(server, &entry, i);
             self.applied.insert(server, i + 1);
-            self.fire_watches(server, &entry);
+            self.fire_watches(server, i);
         }
     }
 
@@ -83,111 +83,156 @@ impl IdealCluster {
         }
     }
 
-    /// Watches of clients on `server` that this txn triggers fire now, once per session, path
-    /// and event.
-    fn fire_watches(&mut self, server: ServerId, entry: &TxnEntry) {
-        let mut index = ChangeIndex::new();
-        index_txn(&mut index, entry.header.zxid, &entry.txn);
-        let zxid = entry.header.zxid;
-        for (id, client) in self.clients.clone() {
-            if client.server != server || client.closed {
-                continue;
-            }
-            let mut fired: BTreeSet<(String, EventType)> = BTreeSet::new();
-            let mut remaining = client.watches.clone();
-            for ((table, path), events) in &index {
-                if let Some((_, event)) = events
-                    .first()
-                    .filter(|_| client.watches.contains(&(*table, path.clone())))
-                {
-                    fired.insert((path.clone(), *event));
-                    remaining.remove(&(*table, path.clone()));
-                }
-            }
-            if let Some(c) = self.clients.get_mut(&id) {
-                c.watches = remaining;
-            }
-            for (path, event_type) in fired {
-                let session = client.session;
-                self.emit(Observation::WatchTriggered {
-                    server,
-                    session,
-                    path: path.clone(),
-                    event_type,
-                    zxid,
-                });
-                let event = WatchedEvent {
-                    event_type,
-                    state: KeeperState::SyncConnected,
-                    path,
-                };
-                self.records.push(Record::Watch(WatchNotification {
-                    time_ns: self.time,
-                    client: id,
-                    session,
-                    zxid,
-                    event,
-                }));
-                self.time += 1;
-            }
+    /// Watches of clients served by `server` that committed txn `i` triggers fire now, once
+    /// per session, path and event (only while the server serves clients).
+    fn fire_watches(&mut self, server: ServerId, i: usize) {
+        if self.serving.get(&server) != Some(&true) {
+            return;
+        }
+        let ids: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.server == server && !c.closed && c.watch_upto == i)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.fire_for_client(id, i);
         }
     }
 
-    /// A follower without clients crashes.
+    /// Considers committed txn `i` for one client's watches.
+    fn fire_for_client(&mut self, id: ClientId, i: usize) {
+        let Some(entry) = self.txns.get(i).cloned() else {
+            return;
+        };
+        let Some(client) = self.clients.get(&id).cloned() else {
+            return;
+        };
+        let mut index = ChangeIndex::new();
+        index_txn(&mut index, entry.header.zxid, &entry.txn);
+        let mut fired: BTreeSet<(String, EventType)> = BTreeSet::new();
+        let mut remaining = client.watches.clone();
+        for ((table, path), events) in &index {
+            let key = (*table, path.clone());
+            if let Some((_, event)) = events.first().filter(|_| client.watches.contains(&key)) {
+                fired.insert((path.clone(), *event));
+                remaining.remove(&key);
+            }
+        }
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.watches = remaining;
+            c.watch_upto = i + 1;
+        }
+        let (server, session, zxid) = (client.server, client.session, entry.header.zxid);
+        for (path, event_type) in fired {
+            self.emit(Observation::WatchTriggered {
+                server,
+                session,
+                path: path.clone(),
+                event_type,
+                zxid,
+            });
+            let event = WatchedEvent {
+                event_type,
+                state: KeeperState::SyncConnected,
+                path,
+            };
+            let time_ns = self.time;
+            self.records.push(Record::Watch(WatchNotification {
+                time_ns,
+                client: id,
+                session,
+                zxid,
+                event,
+            }));
+            self.time += 1;
+        }
+    }
+
+    /// After a reconnect (`SetWatches`): the changes the client's server applied that its
+    /// watches have not seen yet fire now.
+    pub(super) fn catch_up_watches(&mut self, id: ClientId) {
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
+        let upto = self.applied.get(&c.server).copied().unwrap_or(0);
+        for i in c.watch_upto..upto {
+            self.fire_for_client(id, i);
+        }
+    }
+
+    /// A follower without clients crashes (if a quorum stays up).
     pub fn crash(&mut self, server: ServerId) {
         let has_clients = self
             .clients
             .values()
             .any(|c| c.server == server && !c.closed);
-        if server == self.leader || has_clients || self.alive.get(&server) != Some(&true) {
+        let up = self.alive.values().filter(|a| **a).count();
+        let quorum = self.servers.len() / 2 + 1;
+        if server == self.leader
+            || has_clients
+            || self.alive.get(&server) != Some(&true)
+            || up <= quorum
+        {
             return;
         }
         self.time += STEP_NS;
         self.alive.insert(server, false);
+        self.serving.insert(server, false);
         self.emit(Observation::Crashed { server });
     }
 
-    /// A crashed follower restarts: replays its log, rejoins, and syncs by DIFF.
+    /// A crashed server restarts: restores its log (with any proposal it logged but never saw
+    /// committed), rejoins the current leader and syncs by TRUNC or DIFF.
     pub fn recover(&mut self, server: ServerId) {
         if self.alive.get(&server) != Some(&false) {
             return;
         }
         self.time += STEP_NS;
         let logged = self.logged[&server];
-        let zxid = self.zxid_of(logged);
-        let zxid = if logged == 0 { Zxid::ZERO } else { zxid };
-        let digest = self.digests.get(logged).copied();
-        let epoch = self.epoch;
+        let extras = self.extra.get(&server).cloned().unwrap_or_default();
+        let (zxid, digest) = match extras.last() {
+            Some(p) => (p.entry.header.zxid, Some(p.digest)),
+            None => (
+                self.committed_zxid(logged),
+                self.digests.get(logged).copied(),
+            ),
+        };
+        let (mine, epoch) = (self.server_epoch[&server], self.epoch);
         self.alive.insert(server, true);
         self.applied.insert(server, logged);
         self.emit(Observation::RecoveryFinished {
             server,
             zxid,
             digest,
-            accepted_epoch: epoch,
-            current_epoch: epoch,
+            accepted_epoch: mine,
+            current_epoch: mine,
         });
         self.emit(Observation::ServerStateChanged {
             server,
             state: ServerState::Looking,
-            current_epoch: epoch,
+            current_epoch: mine,
         });
         self.emit(Observation::ServerStateChanged {
             server,
             state: ServerState::Following,
-            current_epoch: epoch,
+            current_epoch: mine,
         });
         self.emit(Observation::ZabStateChanged {
             server,
             zab_state: ZabState::Discovery,
-            accepted_epoch: epoch,
+            accepted_epoch: mine,
         });
+        if mine < epoch {
+            self.emit(Observation::AcceptedEpochPersisted { server, epoch });
+        }
         self.sync_follower(server);
         self.emit(Observation::ZabStateChanged {
             server,
             zab_state: ZabState::Broadcast,
             accepted_epoch: epoch,
         });
+        self.serving.insert(server, true);
     }
 }
 

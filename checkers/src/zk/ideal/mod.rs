@@ -1,16 +1,25 @@
-//! Ideal runs: histories and observations generated from the reference model by a fault-free
-//! (apart from follower crashes) lock-step "cluster". Every judge must pass them; the judges'
-//! self-tests mutate them and check that the mutation is caught by the judge meant to catch it.
+//! Ideal runs: histories and observations generated from the reference model by a lock-step
+//! "cluster" that does everything right. Every judge must pass them; the judges' self-tests
+//! mutate them and check that the mutation is caught by the judge meant to catch it.
 //!
-//! The cluster: one leader (the first server) established in epoch 1 after a full discovery and
-//! synchronization; every write is proposed, logged on every running server, committed by the
-//! quorum and applied by the leader at once; followers apply committed txns lazily (so reads on
-//! them are stale, as ZooKeeper allows) and catch up before they answer a write or a sync of
-//! their own client. Watches fire when the client's server applies the triggering txn, before
-//! any later reply. A follower without clients may crash and recover (log replay, then DIFF).
+//! The cluster: the first server leads epoch 1 after a full discovery and synchronization;
+//! every write is proposed, logged on every running server, committed and applied by the
+//! leader at once; followers apply committed txns lazily (so reads on them are stale, as
+//! ZooKeeper allows) and catch up before they answer a write or a sync of their own client.
+//! Watches fire when the client's server applies the triggering txn, before any later reply,
+//! and after a reconnect for what the client missed (`SetWatches`). Faults it models:
+//!
+//! * a follower without clients crashes and recovers (log replay, then DIFF);
+//! * the leader crashes ([`IdealCluster::fail_over`]): survivors fast-forward their logs, elect
+//!   the highest last zxid for the next epoch, synchronize, and every client reconnects;
+//! * the leader crashes with a write proposed but not committed
+//!   ([`IdealCluster::lose_write`]): its client sees a connection loss; if a survivor logged it,
+//!   the next leader adopts it (it commits after all), otherwise the old leader truncates it
+//!   (TRUNC) when it comes back.
 
 mod apply;
 mod digest;
+mod election;
 mod txn;
 
 pub use digest::digest;
@@ -23,7 +32,7 @@ use crate::reference::{Fail, ReferenceConfig, ReferenceTree};
 use crate::zk::sessions::watches::Table;
 use std::collections::{BTreeMap, BTreeSet};
 use zabsim_protocol::error_code::ErrorCode;
-use zabsim_protocol::observe::{Observation, ServerState, SyncMode, ZabState};
+use zabsim_protocol::observe::{Observation, ServerState};
 use zabsim_protocol::op_code::OpCode;
 use zabsim_protocol::request::{Request, Response};
 use zabsim_protocol::txn::{Txn, TxnEntry, TxnHeader};
@@ -39,7 +48,17 @@ struct Client {
     server: ServerId,
     next_xid: i32,
     watches: BTreeSet<(Table, String)>,
+    /// Committed txns already considered for this client's watches.
+    watch_upto: usize,
     closed: bool,
+}
+
+/// A proposal logged on some servers but never committed (its leader crashed first).
+#[derive(Clone, Debug)]
+struct Proposal {
+    entry: TxnEntry,
+    state: ReferenceTree,
+    digest: i64,
 }
 
 /// The ideal cluster and the records it has produced.
@@ -56,8 +75,16 @@ pub struct IdealCluster {
     applied: BTreeMap<ServerId, usize>,
     logged: BTreeMap<ServerId, usize>,
     alive: BTreeMap<ServerId, bool>,
+    /// Whether the server serves clients (not while it runs an election).
+    serving: BTreeMap<ServerId, bool>,
+    /// Each server's durable epoch (acceptedEpoch = currentEpoch between elections).
+    server_epoch: BTreeMap<ServerId, Epoch>,
+    /// Uncommitted proposals in each server's log, after its committed prefix.
+    extra: BTreeMap<ServerId, Vec<Proposal>>,
     clients: BTreeMap<ClientId, Client>,
     next_op: u64,
+    /// Committed txns of earlier epochs (the current epoch's counters start after them).
+    epoch_base: usize,
 }
 
 impl IdealCluster {
@@ -77,8 +104,12 @@ impl IdealCluster {
             applied: ids.iter().map(|s| (*s, 0)).collect(),
             logged: ids.iter().map(|s| (*s, 0)).collect(),
             alive: ids.iter().map(|s| (*s, true)).collect(),
+            serving: ids.iter().map(|s| (*s, true)).collect(),
+            server_epoch: ids.iter().map(|s| (*s, Epoch(0))).collect(),
+            extra: BTreeMap::new(),
             clients: BTreeMap::new(),
             next_op: 1,
+            epoch_base: 0,
             servers: ids,
         };
         c.elect();
@@ -107,110 +138,17 @@ impl IdealCluster {
         self.time += 1;
     }
 
+    /// The zxid the leader gives its next proposal.
+    fn next_zxid(&self) -> Zxid {
+        let counter = self.txns.len() - self.epoch_base + 1;
+        Zxid::new(self.epoch, counter as u32)
+    }
+
     fn zxid_of(&self, applied: usize) -> Zxid {
         applied
             .checked_sub(1)
             .and_then(|i| self.txns.get(i))
             .map_or(Zxid::new(self.epoch, 0), |e| e.header.zxid)
-    }
-
-    /// FLE picks the first server; discovery and synchronization on every server.
-    fn elect(&mut self) {
-        let (leader, epoch) = (self.leader, self.epoch);
-        for s in self.servers.clone() {
-            self.emit(Observation::ServerStateChanged {
-                server: s,
-                state: ServerState::Looking,
-                current_epoch: Epoch(0),
-            });
-            let state = if s == leader {
-                ServerState::Leading
-            } else {
-                ServerState::Following
-            };
-            self.emit(Observation::ServerStateChanged {
-                server: s,
-                state,
-                current_epoch: Epoch(0),
-            });
-            self.emit(Observation::ZabStateChanged {
-                server: s,
-                zab_state: ZabState::Discovery,
-                accepted_epoch: Epoch(0),
-            });
-            self.emit(Observation::AcceptedEpochPersisted { server: s, epoch });
-        }
-        self.emit(Observation::CurrentEpochPersisted {
-            server: leader,
-            epoch,
-        });
-        self.emit(Observation::ZabStateChanged {
-            server: leader,
-            zab_state: ZabState::Synchronization,
-            accepted_epoch: epoch,
-        });
-        for s in self.followers() {
-            self.sync_follower(s);
-        }
-        let quorum = self.servers.clone();
-        self.emit(Observation::LeaderEstablished {
-            leader,
-            epoch,
-            quorum,
-            initial_history_zxid: Zxid::ZERO,
-        });
-        for s in self.servers.clone() {
-            self.emit(Observation::ZabStateChanged {
-                server: s,
-                zab_state: ZabState::Broadcast,
-                accepted_epoch: epoch,
-            });
-        }
-    }
-
-    fn followers(&self) -> Vec<ServerId> {
-        self.servers
-            .iter()
-            .copied()
-            .filter(|s| *s != self.leader)
-            .collect()
-    }
-
-    /// DIFF from the leader: the missing committed txns, then NEWLEADER (currentEpoch).
-    fn sync_follower(&mut self, s: ServerId) {
-        let (leader, epoch) = (self.leader, self.epoch);
-        let have = self.logged.get(&s).copied().unwrap_or(0);
-        let peer_last_zxid = self.zxid_of(have);
-        let zxid = self.zxid_of(self.txns.len());
-        self.emit(Observation::ZabStateChanged {
-            server: s,
-            zab_state: ZabState::Synchronization,
-            accepted_epoch: epoch,
-        });
-        self.emit(Observation::SyncModeChosen {
-            leader,
-            learner: s,
-            mode: SyncMode::Diff,
-            peer_last_zxid,
-            zxid,
-        });
-        self.emit(Observation::SyncModeReceived {
-            learner: s,
-            leader,
-            mode: SyncMode::Diff,
-            zxid,
-        });
-        for i in have..self.txns.len() {
-            let header = self.txns[i].header;
-            self.emit(Observation::ProposalLogged { server: s, header });
-        }
-        self.logged.insert(s, self.txns.len());
-        self.apply_on(
-            s,
-            self.txns.len(),
-            zabsim_protocol::observe::ApplyReason::Sync,
-        );
-        self.emit(Observation::CurrentEpochPersisted { server: s, epoch });
     }
 
     fn connect(&mut self, client: ClientId) {
@@ -232,6 +170,7 @@ impl IdealCluster {
                 server,
                 next_xid: 1,
                 watches: BTreeSet::new(),
+                watch_upto: self.applied[&server],
                 closed: false,
             },
         );
@@ -258,7 +197,7 @@ impl IdealCluster {
         txn_type: OpCode,
         build: impl FnOnce(&mut ReferenceTree, Zxid, i64) -> Txn,
     ) -> (usize, Zxid) {
-        let zxid = Zxid::new(self.epoch, self.txns.len() as u32 + 1);
+        let zxid = self.next_zxid();
         let mut next = self
             .states
             .last()
