@@ -44,6 +44,11 @@ use zabsim_protocol::types::{ServerId, SessionId, Xid};
 const NAME: &str = "consistency";
 
 /// How a read's value is tied to its reply zxid.
+///
+/// ZooKeeper's `FinalRequestProcessor` reads `lastProcessedZxid` for the reply header of a read
+/// in the same step that answers it, and its `CommitProcessor` applies a committed write only
+/// when no read is in flight, so the exact witness is what ZooKeeper guarantees. The window is a
+/// weaker setting for servers whose pipelines do not make that guarantee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReadWitness {
     /// The value equals the reference state at exactly the reply zxid.

@@ -13,6 +13,7 @@ use watches::{ChangeIndex, Received, Registration, Table};
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::observe::Observation;
 use zabsim_protocol::request::{EventType, Request};
+use zabsim_protocol::txn::Txn;
 use zabsim_protocol::types::{SessionId, Zxid};
 
 const NAME: &str = "sessions";
@@ -36,6 +37,9 @@ pub struct SessionsJudge {
     received: Vec<Received>,
     replies: BTreeMap<SessionId, Vec<(usize, Zxid)>>,
     closed_at: BTreeMap<SessionId, Zxid>,
+    /// Ephemerals any server reported deleted, by zxid (an old-format closeSession txn does not
+    /// list its paths).
+    deleted_at: BTreeMap<Zxid, BTreeSet<String>>,
     persistent_watches: bool,
     violations: Vec<Violation>,
 }
@@ -131,7 +135,13 @@ impl SessionsJudge {
                 session,
                 path,
                 zxid,
-            } => self.ephemerals.deleted(*server, *session, path, *zxid),
+            } => {
+                self.deleted_at
+                    .entry(*zxid)
+                    .or_default()
+                    .insert(path.clone());
+                self.ephemerals.deleted(*server, *session, path, *zxid)
+            }
             Observation::SessionClosed {
                 server,
                 session,
@@ -154,7 +164,15 @@ impl SessionsJudge {
     fn change_index(&self) -> ChangeIndex {
         let mut index = ChangeIndex::new();
         for zxid in self.model.committed_zxids() {
-            if let Some((_, entry)) = self.model.proposals.get(&zxid) {
+            let Some((_, entry)) = self.model.proposals.get(&zxid) else {
+                continue;
+            };
+            if let Txn::CloseSession { paths_to_delete } = &entry.txn {
+                let mut paths: BTreeSet<String> = paths_to_delete.iter().cloned().collect();
+                paths.extend(self.deleted_at.get(&zxid).into_iter().flatten().cloned());
+                let paths_to_delete = paths.into_iter().collect();
+                watches::index_txn(&mut index, zxid, &Txn::CloseSession { paths_to_delete });
+            } else {
                 watches::index_txn(&mut index, zxid, &entry.txn);
             }
         }
