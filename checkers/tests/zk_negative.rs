@@ -335,3 +335,26 @@ fn servers_that_never_converge_are_caught_by_agreement() {
     end.servers[2].digest = Some(12345);
     assert_caught(&judge(records, &end), "agreement", K::NotConverged);
 }
+
+#[test]
+fn a_run_that_starts_from_existing_data_is_undecided_for_consistency() {
+    let (mut records, end) = scripted_run();
+    records.insert(
+        0,
+        Record::Observed(Observed {
+            time_ns: 0,
+            observation: Observation::RecoveryFinished {
+                server: ServerId(1),
+                zxid: Zxid::new(Epoch(0), 40),
+                digest: None,
+                accepted_epoch: Epoch(0),
+                current_epoch: Epoch(0),
+            },
+        }),
+    );
+    let verdicts = judge(records, &end);
+    match verdict_of(&verdicts, "consistency") {
+        Verdict::Undecided(reason) => assert!(reason.contains("recovered from disk"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -39,7 +39,7 @@ use crate::history::{Outcome, Record, TimeNs};
 use std::collections::BTreeMap;
 use zabsim_protocol::observe::ServerState;
 use zabsim_protocol::request::Request;
-use zabsim_protocol::types::{ServerId, SessionId, Xid};
+use zabsim_protocol::types::{ServerId, SessionId, Xid, Zxid};
 
 const NAME: &str = "consistency";
 
@@ -100,6 +100,8 @@ pub struct ConsistencyJudge {
     sessions: session::SessionTracker,
     violations: Vec<Violation>,
     undecided: Vec<String>,
+    /// A server recovered data before this run proposed anything: the initial tree is unknown.
+    preexisting: bool,
 }
 
 impl ConsistencyJudge {
@@ -113,6 +115,7 @@ impl ConsistencyJudge {
             sessions: session::SessionTracker::default(),
             violations: Vec::new(),
             undecided: Vec::new(),
+            preexisting: false,
         }
     }
 
@@ -166,6 +169,12 @@ impl Judge for ConsistencyJudge {
             }
             Record::Complete(done) => self.on_complete(event.line, done),
             Record::Observed(o) => {
+                if let zabsim_protocol::observe::Observation::RecoveryFinished { zxid, .. } =
+                    &o.observation
+                {
+                    let before_any_proposal = self.model.proposals.is_empty();
+                    self.preexisting |= before_any_proposal && *zxid != Zxid::ZERO;
+                }
                 self.model.apply(o.time_ns, &o.observation);
                 None
             }
@@ -177,7 +186,15 @@ impl Judge for ConsistencyJudge {
     }
 
     fn finish(&mut self, _end: &EndState) -> Verdict {
-        let witness = witness::Witness::build(&self.model, &self.ops);
+        let mut witness = witness::Witness::build(&self.model, &self.ops);
+        if self.preexisting {
+            witness.complete = false;
+            witness.gaps.push(
+                "the run started from data recovered from disk, which the reference model does \
+                 not know"
+                    .to_string(),
+            );
+        }
         self.undecided.extend(witness.gaps.iter().cloned());
         let mut found = witness.problems.clone();
         found.extend(realtime::check(&self.ops, &witness, &self.model));

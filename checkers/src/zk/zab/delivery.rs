@@ -15,10 +15,10 @@ impl ZabJudge {
         header: &TxnHeader,
         what: &str,
     ) -> Option<Violation> {
-        if self.model.proposals.is_empty() {
-            return None; // no Proposed stream at all: finish() reports undecided
-        }
         let zxid = header.zxid;
+        if self.model.proposals.is_empty() || zxid <= self.preexisting {
+            return None; // no Proposed stream at all (finish() says so), or data from before the run
+        }
         let problem = match self.model.proposals.get(&zxid) {
             None => format!("{server} {what} {zxid}, which no primary broadcast"),
             Some((_, entry)) if entry.header != *header => {

@@ -67,6 +67,9 @@ pub struct ZabJudge {
     last_proposed: BTreeMap<Epoch, Zxid>,
     last_quorum_commit: BTreeMap<Epoch, Zxid>,
     applies: usize,
+    /// The largest zxid a server recovered before anything was proposed in this run: data the
+    /// run started with, which no primary of this run broadcast.
+    preexisting: Zxid,
 }
 
 impl ZabJudge {
@@ -124,6 +127,11 @@ impl Judge for ZabJudge {
         let Record::Observed(observed) = event.record else {
             return None;
         };
+        if let Observation::RecoveryFinished { zxid, .. } = &observed.observation {
+            if self.model.proposals.is_empty() {
+                self.preexisting = self.preexisting.max(*zxid);
+            }
+        }
         let found = self.check(&observed.observation).map(|v| v.at(event.line));
         self.model.apply(observed.time_ns, &observed.observation);
         if let Some(v) = &found {
