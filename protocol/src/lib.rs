@@ -17,6 +17,7 @@
 pub mod acl;
 pub mod client;
 pub mod error_code;
+pub mod observe;
 pub mod op_code;
 pub mod persist;
 pub mod request;

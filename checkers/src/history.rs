@@ -1,1 +1,0 @@
-//! Client histories: invocations and completions with virtual times, written as JSON Lines.

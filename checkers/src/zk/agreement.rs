@@ -1,0 +1,175 @@
+//! Replica agreement: at every step, the same zxid means the same txn and the same DataTree
+//! digest on every server (ZooKeeper's digest feature, ZOOKEEPER-3512, exists for exactly this);
+//! after the heal phase all live servers converge to one zxid and digest.
+//!
+//! Digests are compared after ordinary applies, SNAP installs and at the end; applies replayed
+//! during recovery are compared by txn only (a fuzzy snapshot makes the digests in the middle of
+//! a replay meaningless). Without any digest the judge can only establish txn agreement and
+//! says so (undecided), rather than passing.
+
+use super::{EndState, Event, Judge, Verdict, Violation, ViolationKind};
+use crate::history::Record;
+use std::collections::BTreeMap;
+use zabsim_protocol::observe::{ApplyReason, Observation};
+use zabsim_protocol::txn::TxnHeader;
+use zabsim_protocol::types::{ServerId, Zxid};
+
+const NAME: &str = "agreement";
+
+/// The replica agreement judge.
+#[derive(Debug, Default)]
+pub struct AgreementJudge {
+    /// First txn seen applied at each zxid, and by whom.
+    txns: BTreeMap<Zxid, (TxnHeader, ServerId)>,
+    /// First digest seen after each zxid, and by whom.
+    digests: BTreeMap<Zxid, (i64, ServerId)>,
+    violations: Vec<Violation>,
+    applies: usize,
+}
+
+impl AgreementJudge {
+    /// A fresh judge.
+    pub fn new() -> AgreementJudge {
+        AgreementJudge::default()
+    }
+
+    fn check_txn(&mut self, server: ServerId, header: &TxnHeader) -> Option<Violation> {
+        let zxid = header.zxid;
+        let (first, by) = self.txns.entry(zxid).or_insert((*header, server));
+        if first == header {
+            return None;
+        }
+        Some(
+            Violation::new(
+                NAME,
+                ViolationKind::ReplicaDivergence,
+                format!(
+                    "at {zxid}: {by} applied a {} of session {}, {server} a {} of session {}",
+                    first.txn_type.name(),
+                    first.client_id,
+                    header.txn_type.name(),
+                    header.client_id
+                ),
+            )
+            .servers([*by, server])
+            .zxids([zxid]),
+        )
+    }
+
+    fn check_digest(&mut self, server: ServerId, zxid: Zxid, digest: i64) -> Option<Violation> {
+        let (first, by) = self.digests.entry(zxid).or_insert((digest, server));
+        if *first == digest {
+            return None;
+        }
+        Some(
+            Violation::new(
+                NAME,
+                ViolationKind::ReplicaDivergence,
+                format!(
+                    "diverging digests at {zxid}: {by} has {first:#x}, {server} has {digest:#x}"
+                ),
+            )
+            .servers([*by, server])
+            .zxids([zxid]),
+        )
+    }
+
+    fn check(&mut self, observation: &Observation) -> Option<Violation> {
+        match observation {
+            Observation::TxnApplied {
+                server,
+                header,
+                reason,
+                digest,
+            } => {
+                self.applies += 1;
+                let found = self.check_txn(*server, header);
+                match (found, digest, reason) {
+                    (Some(v), _, _) => Some(v),
+                    (None, Some(d), r) if *r != ApplyReason::Recovery => {
+                        self.check_digest(*server, header.zxid, *d)
+                    }
+                    _ => None,
+                }
+            }
+            Observation::SnapshotInstalled {
+                server,
+                zxid,
+                digest: Some(d),
+            } => self.check_digest(*server, *zxid, *d),
+            _ => None,
+        }
+    }
+
+    fn check_convergence(&mut self, end: &EndState) -> Vec<Violation> {
+        let live: Vec<_> = end.servers.iter().filter(|s| s.alive).collect();
+        let mut found = Vec::new();
+        let Some(first) = live.first() else {
+            return found;
+        };
+        for s in &live[1..] {
+            if s.last_processed_zxid != first.last_processed_zxid || s.digest != first.digest {
+                found.push(
+                    Violation::new(
+                        NAME,
+                        ViolationKind::NotConverged,
+                        format!(
+                            "after the heal {} is at {} (digest {:?}) and {} at {} (digest {:?})",
+                            first.server,
+                            first.last_processed_zxid,
+                            first.digest,
+                            s.server,
+                            s.last_processed_zxid,
+                            s.digest
+                        ),
+                    )
+                    .servers([first.server, s.server])
+                    .zxids([first.last_processed_zxid, s.last_processed_zxid]),
+                );
+            }
+        }
+        found
+    }
+}
+
+impl Judge for AgreementJudge {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: Event<'_>) -> Option<Violation> {
+        let Record::Observed(observed) = event.record else {
+            return None;
+        };
+        let found = self.check(&observed.observation)?.at(event.line);
+        self.violations.push(found.clone());
+        Some(found)
+    }
+
+    fn finish(&mut self, end: &EndState) -> Verdict {
+        let mut undecided = Vec::new();
+        for s in end.servers.iter().filter(|s| s.alive) {
+            if let Some(d) = s.digest {
+                if let Some(v) = self.check_digest(s.server, s.last_processed_zxid, d) {
+                    self.violations.push(v);
+                }
+            }
+        }
+        if end.heal.is_some() {
+            let found = self.check_convergence(end);
+            self.violations.extend(found);
+            if end.servers.iter().all(|s| !s.alive) {
+                undecided.push("no live server at the end to check convergence".into());
+            }
+        }
+        if self.applies == 0 && end.servers.is_empty() {
+            undecided.push("no applied txns and no end state: nothing to compare".into());
+        } else if self.digests.is_empty() {
+            undecided.push(
+                "no digests were reported: txn agreement holds, digest agreement is unchecked"
+                    .into(),
+            );
+        }
+        Verdict::from_parts(std::mem::take(&mut self.violations), undecided)
+    }
+}

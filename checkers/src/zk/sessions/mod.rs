@@ -1,0 +1,253 @@
+//! Sessions and watches: each triggered one-shot watch fires exactly once and before its
+//! client can observe the change ([`watches`]); ephemerals vanish exactly when their session
+//! closes or expires and never outlive it ([`ephemerals`]).
+
+mod ephemerals;
+pub(crate) mod watches;
+
+use super::cluster::ClusterModel;
+use super::{EndState, Event, Judge, Verdict, Violation};
+use crate::history::{Completion, Invocation, OpId, Outcome, Record};
+use std::collections::{BTreeMap, BTreeSet};
+use watches::{ChangeIndex, Received, Registration, Table};
+use zabsim_protocol::error_code::ErrorCode;
+use zabsim_protocol::observe::Observation;
+use zabsim_protocol::request::{EventType, Request};
+use zabsim_protocol::txn::Txn;
+use zabsim_protocol::types::{SessionId, Zxid};
+
+const NAME: &str = "sessions";
+
+/// What the judge remembers of an invocation.
+#[derive(Debug)]
+struct Pending {
+    session: SessionId,
+    watch: Option<(Table, String)>,
+    is_exists: bool,
+}
+
+/// The sessions and watches judge.
+#[derive(Debug, Default)]
+pub struct SessionsJudge {
+    model: ClusterModel,
+    ephemerals: ephemerals::Ephemerals,
+    pending: BTreeMap<OpId, Pending>,
+    registrations: Vec<Registration>,
+    uncertain: BTreeSet<(SessionId, String)>,
+    received: Vec<Received>,
+    replies: BTreeMap<SessionId, Vec<(usize, Zxid)>>,
+    closed_at: BTreeMap<SessionId, Zxid>,
+    /// Ephemerals any server reported deleted, by zxid (an old-format closeSession txn does not
+    /// list its paths).
+    deleted_at: BTreeMap<Zxid, BTreeSet<String>>,
+    persistent_watches: bool,
+    violations: Vec<Violation>,
+}
+
+impl SessionsJudge {
+    /// A fresh judge.
+    pub fn new() -> SessionsJudge {
+        SessionsJudge::default()
+    }
+
+    fn on_invoke(&mut self, inv: &Invocation) {
+        let watch = match &inv.request {
+            Request::GetData { path, watch: true } | Request::Exists { path, watch: true } => {
+                Some((Table::Data, path.clone()))
+            }
+            Request::GetChildren {
+                path, watch: true, ..
+            } => Some((Table::Child, path.clone())),
+            _ => None,
+        };
+        if matches!(inv.request, Request::AddWatch { .. }) {
+            self.persistent_watches = true;
+        }
+        let is_exists = matches!(inv.request, Request::Exists { .. });
+        self.pending.insert(
+            inv.id,
+            Pending {
+                session: inv.session,
+                watch,
+                is_exists,
+            },
+        );
+    }
+
+    fn on_complete(&mut self, line: usize, done: &Completion) {
+        let Some(p) = self.pending.remove(&done.id) else {
+            return;
+        };
+        let (zxid, err) = match &done.outcome {
+            Outcome::Ok { zxid, .. } => (*zxid, None),
+            Outcome::Error { zxid, err } => (*zxid, Some(*err)),
+            Outcome::Unknown { .. } => {
+                if let Some((_, path)) = p.watch {
+                    self.uncertain.insert((p.session, path));
+                }
+                return;
+            }
+        };
+        self.replies
+            .entry(p.session)
+            .or_default()
+            .push((line, zxid));
+        let Some((table, path)) = p.watch else { return };
+        // exists leaves a watch on a missing node; getData and getChildren do not.
+        let registered = match err {
+            None => true,
+            Some(code) => code == ErrorCode::NONODE && p.is_exists,
+        };
+        if registered {
+            self.registrations.push(Registration {
+                session: p.session,
+                table,
+                path,
+                zxid,
+                op: done.id,
+            });
+        }
+    }
+
+    fn on_observation(&mut self, observation: &Observation) -> Option<Violation> {
+        match observation {
+            Observation::Proposed { entry, .. } => {
+                self.ephemerals
+                    .headers
+                    .insert(entry.header.zxid, entry.header);
+                None
+            }
+            Observation::TxnApplied { server, header, .. } => {
+                self.ephemerals
+                    .headers
+                    .entry(header.zxid)
+                    .or_insert(*header);
+                self.ephemerals.check_outlived(*server, header.zxid)
+            }
+            Observation::EphemeralCreated {
+                server,
+                session,
+                path,
+                zxid,
+            } => self.ephemerals.created(*server, *session, path, *zxid),
+            Observation::EphemeralDeleted {
+                server,
+                session,
+                path,
+                zxid,
+            } => {
+                self.deleted_at
+                    .entry(*zxid)
+                    .or_default()
+                    .insert(path.clone());
+                self.ephemerals.deleted(*server, *session, path, *zxid)
+            }
+            Observation::SessionClosed {
+                server,
+                session,
+                zxid,
+            } => {
+                self.ephemerals.session_closed(*server, *session, *zxid);
+                self.closed_at.entry(*session).or_insert(*zxid);
+                None
+            }
+            Observation::Crashed { server }
+            | Observation::SnapshotInstalled { server, .. }
+            | Observation::LogTruncated { server, .. } => {
+                self.ephemerals.forget(*server);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn change_index(&self) -> ChangeIndex {
+        let mut index = ChangeIndex::new();
+        for zxid in self.model.committed_zxids() {
+            let Some((_, entry)) = self.model.proposals.get(&zxid) else {
+                continue;
+            };
+            if let Txn::CloseSession { paths_to_delete } = &entry.txn {
+                let mut paths: BTreeSet<String> = paths_to_delete.iter().cloned().collect();
+                paths.extend(self.deleted_at.get(&zxid).into_iter().flatten().cloned());
+                let paths_to_delete = paths.into_iter().collect();
+                watches::index_txn(&mut index, zxid, &Txn::CloseSession { paths_to_delete });
+            } else {
+                watches::index_txn(&mut index, zxid, &entry.txn);
+            }
+        }
+        index
+    }
+}
+
+impl Judge for SessionsJudge {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: Event<'_>) -> Option<Violation> {
+        let found = match event.record {
+            Record::Invoke(inv) => {
+                self.on_invoke(inv);
+                None
+            }
+            Record::Complete(done) => {
+                self.on_complete(event.line, done);
+                None
+            }
+            Record::Watch(w) if w.event.event_type != EventType::None => {
+                self.received.push(Received {
+                    line: event.line,
+                    session: w.session,
+                    zxid: w.zxid,
+                    event: w.event.event_type,
+                    path: w.event.path.clone(),
+                });
+                None
+            }
+            Record::Observed(o) => {
+                let found = self.on_observation(&o.observation);
+                self.model.apply(o.time_ns, &o.observation);
+                found
+            }
+            _ => None,
+        }?;
+        let found = found.at(event.line);
+        self.violations.push(found.clone());
+        Some(found)
+    }
+
+    fn finish(&mut self, _end: &EndState) -> Verdict {
+        let mut undecided = Vec::new();
+        for server in self.ephemerals.servers() {
+            let outliving = self.ephemerals.outliving(server, None);
+            self.violations.extend(outliving);
+        }
+        let watched = !self.registrations.is_empty() || !self.received.is_empty();
+        if watched && self.model.proposals.is_empty() {
+            undecided.push("watches were used but no Proposed txn bodies were observed".into());
+        } else if watched {
+            let facts = watches::WatchFacts {
+                registrations: &self.registrations,
+                received: &self.received,
+                replies: &self.replies,
+                closed_at: &self.closed_at,
+                uncertain: &self.uncertain,
+            };
+            let (found, open) = watches::judge(&facts, &self.change_index());
+            self.violations.extend(found);
+            if open > 0 {
+                undecided.push(format!(
+                    "{open} triggered watches were never due: their sessions saw no later reply"
+                ));
+            }
+        }
+        if self.persistent_watches {
+            undecided.push("persistent watches (addWatch) are not judged".into());
+        }
+        if self.model.servers.is_empty() && !watched {
+            undecided.push("no server observations and no watches: nothing to judge".into());
+        }
+        Verdict::from_parts(std::mem::take(&mut self.violations), undecided)
+    }
+}

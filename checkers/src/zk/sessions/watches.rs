@@ -1,0 +1,204 @@
+//! One-shot watches (Programmer's Guide, "ZooKeeper Watches"): a watch set by a read that
+//! returned at zxid r is triggered by the first committed txn after r that changes what it
+//! watches; the client then gets exactly one notification carrying that txn's zxid, and gets it
+//! before any reply that would let it see the change (a reply at that zxid or later).
+//!
+//! Server-side tables as in `WatchManager`: `getData` and `exists` (also on a missing node) set a
+//! data watch; `getChildren` a child watch. create p → NodeCreated on p's data watches and
+//! NodeChildrenChanged on the parent's child watches; delete p → NodeDeleted on p's data and
+//! child watches (one notification per session: the second table is suppressed) and
+//! NodeChildrenChanged on the parent; setData p → NodeDataChanged on p's data watches.
+
+use super::NAME;
+use crate::history::OpId;
+use crate::reference::parent_of;
+use crate::zk::{Violation, ViolationKind};
+use std::collections::{BTreeMap, BTreeSet};
+use zabsim_protocol::request::EventType;
+use zabsim_protocol::txn::Txn;
+use zabsim_protocol::types::{SessionId, Zxid};
+
+/// Which server-side table a watch lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Table {
+    Data,
+    Child,
+}
+
+/// A watch registration: a read with `watch` that returned at `zxid`.
+#[derive(Clone, Debug)]
+pub(super) struct Registration {
+    pub session: SessionId,
+    pub table: Table,
+    pub path: String,
+    pub zxid: Zxid,
+    pub op: OpId,
+}
+
+/// A notification a client received (1-based history line).
+#[derive(Clone, Debug)]
+pub(super) struct Received {
+    pub line: usize,
+    pub session: SessionId,
+    pub zxid: Zxid,
+    pub event: EventType,
+    pub path: String,
+}
+
+/// The (table, path) → [(zxid, event)] index of committed changes.
+pub(crate) type ChangeIndex = BTreeMap<(Table, String), Vec<(Zxid, EventType)>>;
+
+fn push(index: &mut ChangeIndex, table: Table, path: &str, zxid: Zxid, event: EventType) {
+    index
+        .entry((table, path.to_string()))
+        .or_default()
+        .push((zxid, event));
+}
+
+fn push_deleted(index: &mut ChangeIndex, path: &str, zxid: Zxid) {
+    push(index, Table::Data, path, zxid, EventType::NodeDeleted);
+    push(index, Table::Child, path, zxid, EventType::NodeDeleted);
+    if let Some(parent) = parent_of(path) {
+        push(
+            index,
+            Table::Child,
+            parent,
+            zxid,
+            EventType::NodeChildrenChanged,
+        );
+    }
+}
+
+/// Adds one committed txn's watch-relevant changes to the index.
+pub(crate) fn index_txn(index: &mut ChangeIndex, zxid: Zxid, txn: &Txn) {
+    match txn {
+        Txn::Create { path, .. }
+        | Txn::CreateContainer { path, .. }
+        | Txn::CreateTtl { path, .. } => {
+            push(index, Table::Data, path, zxid, EventType::NodeCreated);
+            if let Some(parent) = parent_of(path) {
+                push(
+                    index,
+                    Table::Child,
+                    parent,
+                    zxid,
+                    EventType::NodeChildrenChanged,
+                );
+            }
+        }
+        Txn::Delete { path } => push_deleted(index, path, zxid),
+        Txn::CloseSession { paths_to_delete } => {
+            for path in paths_to_delete {
+                push_deleted(index, path, zxid);
+            }
+        }
+        Txn::SetData { path, .. } => {
+            push(index, Table::Data, path, zxid, EventType::NodeDataChanged)
+        }
+        Txn::Multi { txns } if txns.iter().all(|(_, t)| !matches!(t, Txn::Error { .. })) => {
+            for (_, sub) in txns {
+                index_txn(index, zxid, sub);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the judge needs to decide the watches.
+pub(super) struct WatchFacts<'a> {
+    pub registrations: &'a [Registration],
+    pub received: &'a [Received],
+    /// Per session, its replies as (line, zxid), in order.
+    pub replies: &'a BTreeMap<SessionId, Vec<(usize, Zxid)>>,
+    /// Per session, the zxid of its closeSession, if committed.
+    pub closed_at: &'a BTreeMap<SessionId, Zxid>,
+    /// Sessions and paths where a watch may have been set by an op with an unknown outcome.
+    pub uncertain: &'a BTreeSet<(SessionId, String)>,
+}
+
+/// Judges the watches; returns the violations and how many expected notifications could not be
+/// decided (the client never got far enough to have to see them).
+pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
+    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), OpId> = BTreeMap::new();
+    for reg in facts.registrations {
+        let Some(changes) = index.get(&(reg.table, reg.path.clone())) else {
+            continue;
+        };
+        let Some(&(zxid, event)) = changes.iter().find(|(z, _)| *z > reg.zxid) else {
+            continue;
+        };
+        if facts.closed_at.get(&reg.session).is_some_and(|c| *c < zxid) {
+            continue;
+        }
+        expected
+            .entry((reg.session, reg.path.clone(), event, zxid))
+            .or_insert(reg.op);
+    }
+    let mut found = Vec::new();
+    let mut undecided = 0;
+    let mut matched: BTreeSet<usize> = BTreeSet::new();
+    for ((session, path, event, zxid), op) in &expected {
+        let hits: Vec<&Received> = facts
+            .received
+            .iter()
+            .filter(|r| {
+                r.session == *session && r.path == *path && r.event == *event && r.zxid == *zxid
+            })
+            .collect();
+        matched.extend(hits.iter().map(|r| r.line));
+        let first_view = facts
+            .replies
+            .get(session)
+            .and_then(|rs| rs.iter().find(|(_, z)| z >= zxid))
+            .map(|(line, _)| *line);
+        let what = format!(
+            "the {event:?} watch on {path} (set by op {}) triggered at {zxid}",
+            op.0
+        );
+        let problem = match (hits.as_slice(), first_view) {
+            ([], Some(line)) => format!("{what} never reached session {session} before its reply on line {line}"),
+            ([], None) => {
+                undecided += 1;
+                continue;
+            }
+            ([one], Some(line)) if one.line > line => format!(
+                "{what} reached session {session} on line {}, after a reply at {zxid} or later on line {line}",
+                one.line
+            ),
+            ([_], _) => continue,
+            (many, _) => format!("{what} fired {} times for session {session}", many.len()),
+        };
+        found.push(
+            Violation::new(NAME, ViolationKind::Watch, problem)
+                .ops([*op])
+                .sessions([*session])
+                .zxids([*zxid]),
+        );
+    }
+    found.extend(spurious(facts, &matched));
+    (found, undecided)
+}
+
+/// Notifications that no triggered watch explains.
+fn spurious(facts: &WatchFacts<'_>, matched: &BTreeSet<usize>) -> Vec<Violation> {
+    facts
+        .received
+        .iter()
+        .filter(|r| !matched.contains(&r.line))
+        .filter(|r| !facts.uncertain.contains(&(r.session, r.path.clone())))
+        .map(|r| {
+            let mut v = Violation::new(
+                NAME,
+                ViolationKind::Watch,
+                format!(
+                    "session {} got {:?} on {} at {} without a watch that txn triggers",
+                    r.session, r.event, r.path, r.zxid
+                ),
+            )
+            .sessions([r.session])
+            .zxids([r.zxid]);
+            v.line = Some(r.line);
+            v
+        })
+        .collect()
+}
