@@ -59,7 +59,10 @@ impl CreateMode {
 
     /// Whether the node is ephemeral.
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
     }
 
     /// Whether the name gets a `%010d` suffix.
