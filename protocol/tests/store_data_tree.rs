@@ -46,3 +46,75 @@ fn create_under_missing_parent_is_nonode() {
         Err(ErrorCode::NONODE)
     );
 }
+
+#[test]
+fn prep_delete_checks_nonode_then_badversion_then_notempty() {
+    use zabsim_protocol::request::Request;
+    use zabsim_protocol::store::prep;
+    use zabsim_protocol::txn::Txn;
+    use zabsim_protocol::types::{SessionId, Xid};
+    let mut t = DataTree::new();
+    t.create_node("/a", None, Acl::open_unsafe(), 0, 1, Zxid(1), 0)
+        .unwrap();
+    t.create_node("/a/b", None, Acl::open_unsafe(), 0, 1, Zxid(2), 0)
+        .unwrap();
+    let del = |path: &str, version| Request::Delete {
+        path: path.to_string(),
+        version,
+    };
+    let err = |t: &DataTree, r: &Request| prep(t, SessionId(1), Xid(1), r, Zxid(3), 0).txn;
+    assert_eq!(
+        err(&t, &del("/x", 5)),
+        Txn::Error {
+            err: ErrorCode::NONODE.code()
+        }
+    );
+    assert_eq!(
+        err(&t, &del("/a", 5)),
+        Txn::Error {
+            err: ErrorCode::BADVERSION.code()
+        }
+    );
+    assert_eq!(
+        err(&t, &del("/a", 0)),
+        Txn::Error {
+            err: ErrorCode::NOTEMPTY.code()
+        }
+    );
+    assert_eq!(
+        err(&t, &del("/a/b", 0)),
+        Txn::Delete {
+            path: "/a/b".to_string()
+        }
+    );
+}
+
+#[test]
+fn prep_sequential_suffix_uses_parent_cversion() {
+    use zabsim_protocol::request::Request;
+    use zabsim_protocol::store::prep;
+    use zabsim_protocol::txn::Txn;
+    use zabsim_protocol::types::{SessionId, Xid};
+    let mut t = DataTree::new();
+    t.create_node("/a", None, Acl::open_unsafe(), 0, 1, Zxid(1), 0)
+        .unwrap();
+    let r = Request::Create {
+        path: "/q-".to_string(),
+        data: None,
+        acl: Acl::open_unsafe(),
+        flags: 2,
+        ttl: -1,
+        with_stat: false,
+    };
+    match prep(&t, SessionId(1), Xid(1), &r, Zxid(2), 0).txn {
+        Txn::Create {
+            path,
+            parent_cversion,
+            ..
+        } => {
+            assert_eq!(path, "/q-0000000001");
+            assert_eq!(parent_cversion, 2);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -1,8 +1,11 @@
 //! The znode store: data tree, request preparation (txn creation) and txn application, sessions, watches, ACLs.
 //!
-//! STATUS: partial. Only `DataTree` (node map, Stat rules on apply, `process_txn`) exists.
-//! Request preparation, sessions, watches, ACL checks and digests are not built yet.
+//! STATUS: partial. `DataTree` has the node map, Stat rules on apply and `process_txn`.
+//! `prep` covers create/delete/setData only (no outstanding changes, ACLs or multi).
+//! Sessions, watches, ACL checks and digests are not built yet.
 
 pub mod data_tree;
+pub mod prep;
 
 pub use data_tree::{DataNode, DataTree};
+pub use prep::prep;
