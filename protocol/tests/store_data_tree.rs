@@ -118,3 +118,35 @@ fn prep_sequential_suffix_uses_parent_cversion() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn read_get_all_children_number_counts_descendants() {
+    use zabsim_protocol::request::{Request, Response};
+    use zabsim_protocol::store::read;
+    use zabsim_protocol::types::SessionId;
+    let mut t = DataTree::new();
+    t.create_node("/a", None, Acl::open_unsafe(), 0, 1, Zxid(1), 0)
+        .unwrap();
+    t.create_node("/a/b", None, Acl::open_unsafe(), 0, 1, Zxid(2), 0)
+        .unwrap();
+    t.create_node("/ab", None, Acl::open_unsafe(), 0, 2, Zxid(3), 0)
+        .unwrap();
+    let n = |p: &str| {
+        read(
+            &t,
+            SessionId(1),
+            &Request::GetAllChildrenNumber {
+                path: p.to_string(),
+            },
+        )
+    };
+    assert_eq!(
+        n("/a"),
+        Ok(Response::GetAllChildrenNumber { total_number: 1 })
+    );
+    assert_eq!(
+        n("/"),
+        Ok(Response::GetAllChildrenNumber { total_number: 3 })
+    );
+    assert_eq!(n("/zz"), Err(ErrorCode::NONODE));
+}

@@ -184,6 +184,20 @@ impl DataTree {
         Ok(node.client_stat())
     }
 
+    /// Number of nodes strictly below `path` (`getAllChildrenNumber`).
+    pub fn descendant_count(&self, path: &str) -> usize {
+        let prefix = if path == "/" {
+            "/".to_string()
+        } else {
+            format!("{path}/")
+        };
+        self.nodes
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .filter(|(p, _)| p.as_str() != "/")
+            .count()
+    }
+
     /// Paths of the ephemerals owned by `owner`.
     pub fn ephemerals(&self, owner: i64) -> Vec<String> {
         self.nodes

@@ -6,6 +6,8 @@
 
 pub mod data_tree;
 pub mod prep;
+pub mod read;
 
 pub use data_tree::{DataNode, DataTree};
 pub use prep::prep;
+pub use read::read;
