@@ -150,3 +150,33 @@ fn read_get_all_children_number_counts_descendants() {
     );
     assert_eq!(n("/zz"), Err(ErrorCode::NONODE));
 }
+
+#[test]
+fn prep_then_apply_create_and_failed_write() {
+    use zabsim_protocol::request::{Request, Response};
+    use zabsim_protocol::store::{apply, prep};
+    use zabsim_protocol::types::{SessionId, Xid};
+    let mut t = DataTree::new();
+    let r = Request::Create {
+        path: "/a".to_string(),
+        data: Some(b"v".to_vec()),
+        acl: Acl::open_unsafe(),
+        flags: 0,
+        ttl: -1,
+        with_stat: true,
+    };
+    let e = prep(&t, SessionId(7), Xid(1), &r, Zxid(1), 0);
+    match apply(&mut t, &e) {
+        Ok(Response::Create {
+            path,
+            stat: Some(stat),
+        }) => {
+            assert_eq!(path, "/a");
+            assert_eq!((stat.czxid, stat.data_length), (Zxid(1), 1));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let e = prep(&t, SessionId(7), Xid(2), &r, Zxid(2), 0);
+    assert_eq!(apply(&mut t, &e), Err(ErrorCode::NODEEXISTS));
+    assert_eq!(t.last_processed_zxid, Zxid(2));
+}
