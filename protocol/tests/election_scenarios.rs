@@ -404,3 +404,37 @@ fn servers_in_older_rounds_are_pulled_into_the_newest_round() {
     cluster.run_until(ms(10_000));
     assert_all_decided(&cluster, &[1, 2, 3], vote(3, z(1, 3), 3, 1));
 }
+
+/// The receiver answers a LOOKING voter in an older round with our proposal and round. s1 (round
+/// 3, the best candidacy) broadcast at 0 ms to servers not yet running; s2 and s3 start at 1 s in
+/// round 1 and would elect s3 between themselves, but s1 answers their round-1 votes with its
+/// round-3 vote (arriving 1020 ms, inside their finalize wait), so they reopen, join round 3 and
+/// elect s1.
+#[test]
+fn a_lagging_voter_is_answered_with_the_newer_round() {
+    let mut cluster = Cluster::new(QuorumConfig::with_voters(3), fixed_delay(10));
+    if let Some(node) = cluster.nodes.get_mut(&ServerId(1)) {
+        for _ in 0..2 {
+            let _ = node.fle.start(ms(0), z(1, 9), Epoch(1));
+            let _ = node.fle.shutdown();
+        }
+    }
+    cluster.start_at(ms(0), 1, z(1, 9), Epoch(1));
+    cluster.start_at(ms(1_000), 2, z(1, 1), Epoch(1));
+    cluster.start_at(ms(1_000), 3, z(1, 2), Epoch(1));
+    cluster.run_until(ms(10_000));
+    assert_all_decided(&cluster, &[1, 2, 3], vote(1, z(1, 9), 3, 1));
+    let answers: Vec<_> = cluster
+        .sent()
+        .into_iter()
+        .filter(|(at, from, _, n)| {
+            *at == ms(1_010) && *from == ServerId(1) && n.election_epoch == 3
+        })
+        .map(|(_, _, to, _)| to)
+        .collect();
+    assert_eq!(
+        answers,
+        vec![ServerId(2), ServerId(3)],
+        "s1 answers both round-1 votes"
+    );
+}
