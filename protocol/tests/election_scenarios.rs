@@ -406,13 +406,14 @@ fn servers_in_older_rounds_are_pulled_into_the_newest_round() {
 }
 
 /// The receiver answers a LOOKING voter in an older round with our proposal and round. s1 (round
-/// 3, the best candidacy) broadcast at 0 ms to servers not yet running; s2 and s3 start at 1 s in
-/// round 1 and would elect s3 between themselves, but s1 answers their round-1 votes with its
-/// round-3 vote (arriving 1020 ms, inside their finalize wait), so they reopen, join round 3 and
-/// elect s1.
+/// 3, the best candidacy) starts at 0 ms while its links are down (its broadcast is lost); s2 and
+/// s3 start at 1 s in round 1 and would elect s3 between themselves, but s1 answers their round-1
+/// votes with its round-3 vote (arriving 1020 ms, inside their finalize wait), so they reopen,
+/// join round 3 and elect s1.
 #[test]
 fn a_lagging_voter_is_answered_with_the_newer_round() {
-    let mut cluster = Cluster::new(QuorumConfig::with_voters(3), fixed_delay(10));
+    let links: LinkPolicy = Box::new(|_, _, at| (at >= ms(500)).then_some(10_000));
+    let mut cluster = Cluster::new(QuorumConfig::with_voters(3), links);
     if let Some(node) = cluster.nodes.get_mut(&ServerId(1)) {
         for _ in 0..2 {
             let _ = node.fle.start(ms(0), z(1, 9), Epoch(1));

@@ -7,6 +7,9 @@
 //! same link. A policy returning `None` drops the vote (a cut link). The latest-wins send queue of
 //! `QuorumCnxManager` is not modelled: with no loss every vote arrives.
 //!
+//! A node's process is down until its first start: votes sent to it are lost (connection
+//! refused), as they are after [`Cluster::restart`] until it starts again.
+//!
 //! Nodes that decided keep running as responders (they never drop back to LOOKING here: there is
 //! no Zab behind them), which is exactly the state a late joiner meets.
 
@@ -85,6 +88,8 @@ pub struct Node {
     timers: BTreeMap<ElectionTimer, u64>,
     /// Its decisions, in order, with their times.
     pub decisions: Vec<(LocalTime, Vote, ServerState)>,
+    /// Whether its process is up (it has started).
+    up: bool,
 }
 
 /// The harness.
@@ -115,6 +120,7 @@ impl Cluster {
                     fle: FastLeaderElection::new(p.sid, &config),
                     timers: BTreeMap::new(),
                     decisions: Vec::new(),
+                    up: false,
                 };
                 (p.sid, node)
             })
@@ -150,6 +156,7 @@ impl Cluster {
         if let Some(n) = self.nodes.get_mut(&sid) {
             n.fle = fresh;
             n.timers.clear();
+            n.up = false;
         }
     }
 
@@ -261,12 +268,16 @@ impl Cluster {
                 let Some(n) = self.nodes.get_mut(&node) else {
                     return;
                 };
+                n.up = true;
                 (node, n.fle.start(now, zxid, epoch))
             }
             Event::Deliver { from, to, n } => {
                 let Some(node) = self.nodes.get_mut(&to) else {
                     return;
                 };
+                if !node.up {
+                    return; // the process is down: the vote is lost
+                }
                 (to, node.fle.on_notification(now, from, n))
             }
             Event::Timer {

@@ -93,10 +93,12 @@ impl ElectionAction {
     }
 }
 
-/// The effects of one step, with the votes looped back to ourselves still to be received.
+/// The effects of one step, with the votes still to be taken in it.
 #[derive(Debug, Default)]
 pub(super) struct Outbox {
     actions: Vec<ElectionAction>,
+    /// Votes already through the receiver, queued for the round (`recvqueue`), taken first.
+    pub(super) queued: VecDeque<(ServerId, Notification)>,
     /// Votes sent to ourselves, received after the step that sent them.
     pub(super) loopback: VecDeque<Notification>,
 }

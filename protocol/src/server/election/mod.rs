@@ -59,6 +59,7 @@ use crate::server::notification::Notification;
 use crate::types::{Epoch, LocalTime, ServerId, Zxid};
 use action::Outbox;
 use look_for_leader::LookForLeader;
+use std::collections::VecDeque;
 
 /// Fast Leader Election for one server (see the [module docs](self) for the contract).
 #[derive(Debug)]
@@ -76,7 +77,18 @@ pub struct FastLeaderElection {
     peer_state: ServerState,
     /// The running `lookForLeader`, if any.
     election: Option<LookForLeader>,
+    /// Votes received while LOOKING with no round running (`recvqueue`), taken by the next
+    /// `start`. Bounded like `QuorumCnxManager`'s receive queue: the oldest is dropped.
+    pending: VecDeque<(ServerId, Notification)>,
+    /// The last round's final proposal (ZooKeeper's `proposedLeader`, `proposedZxid` and
+    /// `proposedEpoch` outlive `lookForLeader`), answered to older-round voters between rounds.
+    last_proposal: Option<Proposal>,
+    /// `shutdown` was called: nothing is received any more (the messenger threads are down).
+    shut_down: bool,
 }
+
+/// `QuorumCnxManager.RECV_CAPACITY`: votes kept while no round takes them.
+pub const RECV_CAPACITY: usize = 100;
 
 impl FastLeaderElection {
     /// FLE for server `myid` of the ensemble in `config`.
@@ -103,6 +115,9 @@ impl FastLeaderElection {
             current_vote: None,
             peer_state: ServerState::Looking,
             election: None,
+            pending: VecDeque::new(),
+            last_proposal: None,
+            shut_down: false,
         }
     }
 
@@ -124,6 +139,7 @@ impl FastLeaderElection {
         );
         self.logicalclock += 1;
         self.peer_state = ServerState::Looking;
+        self.shut_down = false;
         if self.current_vote.is_none() {
             // QuorumPeer.startLeaderElection: the initial current vote is our own candidacy.
             self.current_vote = Some(Vote {
@@ -146,14 +162,25 @@ impl FastLeaderElection {
             timer: ElectionTimer::NotificationTimeout,
             at: now.plus_millis(min_interval_ms),
         });
+        // Votes that arrived before the round are already in the queue, ahead of our own.
+        out.queued = std::mem::take(&mut self.pending);
         self.finish(now, out)
+    }
+
+    /// `QuorumPeer.setPeerState(LOOKING)` ahead of [`start`](Self::start), when the peer waits
+    /// before electing (an observer's `observerElectionDelay`): from now on votes are queued for
+    /// the next round, and answered as a LOOKING server answers them. Not needed when `start`
+    /// follows in the same step.
+    pub fn set_looking(&mut self) {
+        assert!(self.election.is_none(), "{}: a round is running", self.myid);
+        self.peer_state = ServerState::Looking;
     }
 
     /// A notification from `from` arrived on the election channel.
     ///
-    /// Before the first [`start`](Self::start) (and after [`shutdown`](Self::shutdown)) there is
-    /// no FLE instance and the notification is dropped, like a vote sent to a server that is not
-    /// up yet; the sender resends on its timeout.
+    /// While LOOKING with no round running (before the first [`start`](Self::start), or after
+    /// [`set_looking`](Self::set_looking)) a voter's vote is queued for the next round, as
+    /// ZooKeeper's `recvqueue` keeps it; after [`shutdown`](Self::shutdown) nothing is received.
     pub fn on_notification(
         &mut self,
         now: LocalTime,
@@ -174,14 +201,18 @@ impl FastLeaderElection {
     }
 
     /// Abandons the running election, if any, without a decision (`FastLeaderElection.shutdown`,
-    /// e.g. the server is stopping). Returns the timer cancellations.
+    /// e.g. the server is stopping). Until the next [`start`](Self::start) nothing is received
+    /// (ZooKeeper builds a new FLE then). Returns the timer cancellations.
     pub fn shutdown(&mut self) -> Vec<ElectionAction> {
         let mut out = Outbox::default();
         if let Some(election) = self.election.take() {
+            self.last_proposal = Some(election.proposal);
             out.push(ElectionAction::CancelTimer {
                 timer: election.armed_timer(),
             });
         }
+        self.pending.clear();
+        self.shut_down = true;
         out.into_actions()
     }
 
@@ -230,8 +261,12 @@ impl FastLeaderElection {
         self.config.voters().any(|v| v == sid)
     }
 
-    /// Receives the votes looped back to ourselves, then hands out the step's actions.
+    /// Takes the queued votes, then receives the votes looped back to ourselves, then hands out
+    /// the step's actions.
     fn finish(&mut self, now: LocalTime, mut out: Outbox) -> Vec<ElectionAction> {
+        while let Some((from, notification)) = out.queued.pop_front() {
+            self.poll_returned(now, from, notification, &mut out);
+        }
         let mut received = 0;
         while let Some(notification) = out.loopback.pop_front() {
             received += 1;
