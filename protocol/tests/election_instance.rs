@@ -309,3 +309,30 @@ fn actions_map_onto_server_actions() {
         Some(NT)
     );
 }
+
+/// A newer round forgets `recvset`. s3's FOLLOWING vote for s2 (epoch 1) is recorded in round 1;
+/// s2's round-2 LOOKING vote (worse than ours) moves us to round 2; s2's LEADING vote (epoch 2)
+/// then has only itself in `recvset` (s3's round-1 vote is gone, and in `outofelection` the two
+/// differ in peerEpoch): no decision. Had round 1's votes survived, s3's FOLLOWING vote would
+/// match s2's by id alone (its recorded version is 0) and make a quorum.
+#[test]
+fn a_newer_round_forgets_the_older_rounds_votes() {
+    let mut fle = s1_started();
+    let _ = fle.on_notification(ms(10), ServerId(3), n(ServerState::Following, 2, z(3), 1));
+    let jump = fle.on_notification(ms(20), ServerId(2), n(LOOKING, 2, z(3), 2));
+    assert_eq!(
+        jump,
+        vec![
+            send(2, n(LOOKING, 1, z(5), 2)),
+            send(3, n(LOOKING, 1, z(5), 2)),
+            set(NT, ms(220)),
+        ]
+    );
+    let leading = Notification {
+        peer_epoch: Epoch(2),
+        ..n(ServerState::Leading, 2, z(3), 2)
+    };
+    let actions = fle.on_notification(ms(30), ServerId(2), leading);
+    assert_eq!(actions, vec![set(NT, ms(230))], "no quorum for s2");
+    assert!(fle.is_looking());
+}

@@ -93,8 +93,8 @@ pub const RECV_CAPACITY: usize = 100;
 impl FastLeaderElection {
     /// FLE for server `myid` of the ensemble in `config`.
     ///
-    /// Panics if `myid` is not in `config` or `finalizeWait` is 0 (the caller validates
-    /// `zoo.cfg`; FLE would spin on zero-length timeouts).
+    /// Panics if `myid` is not in `config`, or `finalizeWait` or `maxNotificationInterval` is 0
+    /// (the caller validates `zoo.cfg`; FLE would spin on zero-length timeouts).
     pub fn new(myid: ServerId, config: &QuorumConfig) -> FastLeaderElection {
         let me = config.peers.iter().find(|p| p.sid == myid);
         assert!(
@@ -103,6 +103,10 @@ impl FastLeaderElection {
             config.peers
         );
         assert!(config.finalize_wait_ms > 0, "finalizeWait must be positive");
+        assert!(
+            config.max_notification_interval_ms > 0,
+            "maxNotificationInterval must be positive"
+        );
         assert!(
             config.voters().next().is_some(),
             "an ensemble needs at least one voter"
