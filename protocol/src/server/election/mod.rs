@@ -38,6 +38,33 @@
 //! object: `QuorumCnxManager` loops them back, and so does FLE, receiving them right after the
 //! step that sent them. `minNotificationInterval` is ZooKeeper's default, `finalizeWait`.
 //!
+//! A single-voter ensemble elects itself after one `finalizeWait` (its own looped-back vote is a
+//! quorum):
+//!
+//! ```
+//! use zabsim_protocol::observe::ServerState;
+//! use zabsim_protocol::server::election::{ElectionAction, ElectionTimer, FastLeaderElection};
+//! use zabsim_protocol::server::QuorumConfig;
+//! use zabsim_protocol::types::{Epoch, LocalTime, ServerId, Zxid};
+//!
+//! let config = QuorumConfig::with_voters(1);
+//! let mut fle = FastLeaderElection::new(ServerId(1), &config);
+//! let now = LocalTime(0);
+//! let actions = fle.start(now, Zxid::new(Epoch(1), 7), Epoch(1));
+//! // Nothing to send (the only voter is us); the quorum starts the finalize wait.
+//! let finalize_at = now.plus_millis(200);
+//! assert!(actions.contains(&ElectionAction::SetTimer {
+//!     timer: ElectionTimer::Finalize,
+//!     at: finalize_at,
+//! }));
+//! let decided = fle.on_timer(finalize_at, ElectionTimer::Finalize);
+//! let [ElectionAction::Decided { vote, state }] = decided.as_slice() else {
+//!     panic!("expected a decision, got {decided:?}");
+//! };
+//! assert_eq!((vote.leader, *state), (ServerId(1), ServerState::Leading));
+//! assert_eq!(vote.election_epoch, 1);
+//! ```
+//!
 //! What ZooKeeper does that is not modelled: dynamic reconfiguration (the vote's config bytes,
 //! next-config voters), the two-node `QuorumOracleMaj`, hierarchical quorums and weights
 //! (`QuorumMaj` gives every id weight 1), and the `connectAll` re-dial on a timeout when nothing
@@ -51,7 +78,7 @@ mod tracker;
 mod vote;
 
 pub use action::{ElectionAction, ElectionTimer};
-pub use vote::{Proposal, RecordedVote, Vote, NOTIFICATION_VERSION};
+pub use vote::{Proposal, Vote, NOTIFICATION_VERSION};
 
 use crate::observe::ServerState;
 use crate::server::config::QuorumConfig;
