@@ -336,3 +336,29 @@ fn a_newer_round_forgets_the_older_rounds_votes() {
     assert_eq!(actions, vec![set(NT, ms(230))], "no quorum for s2");
     assert!(fle.is_looking());
 }
+
+/// Many votes queued before the round, each better than the last, are all taken in order at
+/// `start`: every one is adopted and re-broadcast, and the last one is our final proposal.
+#[test]
+fn a_long_queue_of_improving_votes_is_taken_in_order() {
+    let mut config = QuorumConfig::with_voters(7);
+    config.max_notification_interval_ms = 60_000;
+    let mut fle = FastLeaderElection::new(ServerId(1), &config);
+    for counter in 6..=40 {
+        let sid = 2 + u64::from(counter % 6);
+        let queued = fle.on_notification(ms(0), ServerId(sid), n(LOOKING, sid, z(counter), 1));
+        assert_eq!(queued, vec![]);
+    }
+    let actions = fle.start(ms(1), z(5), Epoch(1));
+    let broadcasts = actions
+        .iter()
+        .filter(|a| matches!(a, ElectionAction::Send { to, .. } if *to == ServerId(2)))
+        .count();
+    assert_eq!(
+        broadcasts,
+        1 + 35,
+        "our candidacy, then each of the 35 improving votes"
+    );
+    let last = 2 + u64::from(40u32 % 6);
+    assert_eq!(fle.proposal().map(|p| p.leader), Some(last as i64));
+}
