@@ -341,9 +341,7 @@ fn a_newer_round_forgets_the_older_rounds_votes() {
 /// `start`: every one is adopted and re-broadcast, and the last one is our final proposal.
 #[test]
 fn a_long_queue_of_improving_votes_is_taken_in_order() {
-    let mut config = QuorumConfig::with_voters(7);
-    config.max_notification_interval_ms = 60_000;
-    let mut fle = FastLeaderElection::new(ServerId(1), &config);
+    let mut fle = FastLeaderElection::new(ServerId(1), &QuorumConfig::with_voters(7));
     for counter in 6..=40 {
         let sid = 2 + u64::from(counter % 6);
         let queued = fle.on_notification(ms(0), ServerId(sid), n(LOOKING, sid, z(counter), 1));

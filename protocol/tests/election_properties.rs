@@ -59,14 +59,19 @@ fn ensemble() -> impl Strategy<Value = (Vec<Candidacy>, Option<Candidacy>)> {
     )
 }
 
-/// xorshift64*: the per-vote delays, from a proptest-drawn seed.
-fn delays(seed: u64, max_us: u64) -> LinkPolicy {
+/// xorshift64*: the per-vote delays (and losses, in percent), from a proptest-drawn seed.
+fn delays(seed: u64, max_us: u64, loss_pct: u64) -> LinkPolicy {
     let mut state = seed | 1;
-    Box::new(move |_, _, _| {
+    let mut next = move || {
         state ^= state >> 12;
         state ^= state << 25;
         state ^= state >> 27;
-        Some(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % max_us)
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    Box::new(move |_, _, _| {
+        let lost = next() % 100 < loss_pct;
+        let delay = next() % max_us;
+        (!lost).then_some(delay)
     })
 }
 
@@ -150,7 +155,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let config = config_for(voters.len(), observer.is_some());
-        let mut cluster = Cluster::new(config, delays(seed, 200_000));
+        let mut cluster = Cluster::new(config, delays(seed, 200_000, 0));
         let candidacies = candidacy_map(&voters, observer);
         for (sid, c) in &candidacies {
             cluster.start_at(ms(0), *sid, c.zxid, Epoch(c.epoch));
@@ -180,29 +185,47 @@ proptest! {
 
     /// Properties 1–3 under arbitrary timing: servers in different rounds (0–3 earlier
     /// elections), starting at different times, every vote delayed by up to 3 s, FIFO links,
-    /// no loss. Nothing here promises that anyone decides, or that deciders agree.
+    /// and up to a third of the votes lost. Nothing here promises that anyone decides, or that
+    /// deciders agree. The same run repeated gives the same transcript (determinism).
     #[test]
-    fn any_timing_keeps_validity_dominance_and_roles(
+    fn any_timing_and_loss_keep_validity_dominance_and_roles(
         (voters, observer) in ensemble(),
         seed in any::<u64>(),
+        loss_pct in prop_oneof![Just(0u64), 1..34u64],
         rounds in prop::collection::vec(0..4u64, 8),
         starts_ms in prop::collection::vec(0..2_000u64, 8),
     ) {
-        let config = config_for(voters.len(), observer.is_some());
-        let mut cluster = Cluster::new(config, delays(seed, 3_000_000));
-        let candidacies = candidacy_map(&voters, observer);
-        for (i, (sid, c)) in candidacies.iter().enumerate() {
-            let earlier = rounds.get(i).copied().unwrap_or(0);
-            if let Some(node) = cluster.nodes.get_mut(&ServerId(*sid)) {
-                for _ in 0..earlier {
-                    let _ = node.fle.start(LocalTime(0), c.zxid, Epoch(c.epoch));
-                    let _ = node.fle.shutdown();
-                }
-            }
-            let start = starts_ms.get(i).copied().unwrap_or(0);
-            cluster.start_at(ms(start), *sid, c.zxid, Epoch(c.epoch));
-        }
-        cluster.run_until(ms(600_000));
+        let run = || {
+            let config = config_for(voters.len(), observer.is_some());
+            let mut cluster = Cluster::new(config, delays(seed, 3_000_000, loss_pct));
+            let candidacies = candidacy_map(&voters, observer);
+            start_with_history(&mut cluster, &candidacies, &rounds, &starts_ms);
+            cluster.run_until(ms(600_000));
+            (cluster, candidacies)
+        };
+        let (cluster, candidacies) = run();
         check_decisions(&cluster, &candidacies, voters.len());
+        let (again, _) = run();
+        prop_assert_eq!(cluster.transcript(), again.transcript());
+    }
+}
+
+/// Gives each server its earlier elections (`rounds`), then starts it at its time.
+fn start_with_history(
+    cluster: &mut Cluster,
+    candidacies: &BTreeMap<u64, Candidacy>,
+    rounds: &[u64],
+    starts_ms: &[u64],
+) {
+    for (i, (sid, c)) in candidacies.iter().enumerate() {
+        let earlier = rounds.get(i).copied().unwrap_or(0);
+        if let Some(node) = cluster.nodes.get_mut(&ServerId(*sid)) {
+            for _ in 0..earlier {
+                let _ = node.fle.start(LocalTime(0), c.zxid, Epoch(c.epoch));
+                let _ = node.fle.shutdown();
+            }
+        }
+        let start = starts_ms.get(i).copied().unwrap_or(0);
+        cluster.start_at(ms(start), *sid, c.zxid, Epoch(c.epoch));
     }
 }
