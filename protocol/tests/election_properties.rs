@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use zabsim_protocol::observe::ServerState;
 use zabsim_protocol::server::election::Vote;
 use zabsim_protocol::server::QuorumConfig;
-use zabsim_protocol::types::{Epoch, LocalTime, ServerId, Zxid};
+use zabsim_protocol::types::{Epoch, ServerId, Zxid};
 
 /// One server's candidacy: `currentEpoch`, and the zxid's epoch (at most the current epoch) and
 /// counter.
@@ -218,13 +218,7 @@ fn start_with_history(
     starts_ms: &[u64],
 ) {
     for (i, (sid, c)) in candidacies.iter().enumerate() {
-        let earlier = rounds.get(i).copied().unwrap_or(0);
-        if let Some(node) = cluster.nodes.get_mut(&ServerId(*sid)) {
-            for _ in 0..earlier {
-                let _ = node.fle.start(LocalTime(0), c.zxid, Epoch(c.epoch));
-                let _ = node.fle.shutdown();
-            }
-        }
+        cluster.past_elections(*sid, rounds.get(i).copied().unwrap_or(0));
         let start = starts_ms.get(i).copied().unwrap_or(0);
         cluster.start_at(ms(start), *sid, c.zxid, Epoch(c.epoch));
     }

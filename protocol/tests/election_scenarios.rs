@@ -112,15 +112,8 @@ fn a_late_joiner_in_a_newer_round_adopts_the_ensemble_round() {
     cluster.start_at(ms(0), 1, z(1, 5), Epoch(1));
     cluster.start_at(ms(0), 2, z(1, 7), Epoch(1));
     cluster.run_until(ms(4_999));
-    let s3 = cluster.nodes.get_mut(&ServerId(3)).map(|n| &mut n.fle);
-    let Some(fle) = s3 else {
-        panic!("s3 exists");
-    };
-    for _ in 0..3 {
-        let _ = fle.start(ms(0), z(1, 9), Epoch(1));
-        let _ = fle.shutdown();
-    }
-    assert_eq!(fle.logical_clock(), 3);
+    cluster.past_elections(3, 3);
+    assert_eq!(cluster.fle(3).logical_clock(), 3);
 
     cluster.start_at(ms(5_000), 3, z(1, 9), Epoch(1));
     cluster.run_until(ms(10_000));
@@ -392,12 +385,7 @@ fn a_restarted_leader_is_re_elected_by_its_followers() {
 #[test]
 fn servers_in_older_rounds_are_pulled_into_the_newest_round() {
     let mut cluster = Cluster::new(QuorumConfig::with_voters(3), fixed_delay(10));
-    if let Some(node) = cluster.nodes.get_mut(&ServerId(1)) {
-        for _ in 0..2 {
-            let _ = node.fle.start(ms(0), z(1, 1), Epoch(1));
-            let _ = node.fle.shutdown();
-        }
-    }
+    cluster.past_elections(1, 2);
     for sid in 1..=3 {
         cluster.start_at(ms(0), sid, z(1, sid as u32), Epoch(1));
     }
@@ -414,12 +402,7 @@ fn servers_in_older_rounds_are_pulled_into_the_newest_round() {
 fn a_lagging_voter_is_answered_with_the_newer_round() {
     let links: LinkPolicy = Box::new(|_, _, at| (at >= ms(500)).then_some(10_000));
     let mut cluster = Cluster::new(QuorumConfig::with_voters(3), links);
-    if let Some(node) = cluster.nodes.get_mut(&ServerId(1)) {
-        for _ in 0..2 {
-            let _ = node.fle.start(ms(0), z(1, 9), Epoch(1));
-            let _ = node.fle.shutdown();
-        }
-    }
+    cluster.past_elections(1, 2);
     cluster.start_at(ms(0), 1, z(1, 9), Epoch(1));
     cluster.start_at(ms(1_000), 2, z(1, 1), Epoch(1));
     cluster.start_at(ms(1_000), 3, z(1, 2), Epoch(1));
@@ -437,5 +420,34 @@ fn a_lagging_voter_is_answered_with_the_newer_round() {
         answers,
         vec![ServerId(2), ServerId(3)],
         "s1 answers both round-1 votes"
+    );
+}
+
+/// `updateElectionVote` (ZK-1732/1805): out-of-election votes match on `(leader, peerEpoch)`.
+/// s1 and s2 elect s2 in round 1; then s2, as leader of the new epoch 2, updates its vote, but
+/// s1 has not yet. A joiner in another round (s3, round 4) sees FOLLOWING s2 @1 and LEADING s2 @2:
+/// no quorum agrees, it waits. Once s1 updates too (it finished syncing), s3's next resend gets
+/// agreeing answers and it follows s2 with the established epoch.
+#[test]
+fn a_joiner_needs_the_followers_and_leader_to_agree_on_the_epoch() {
+    let mut cluster = Cluster::new(QuorumConfig::with_voters(3), fixed_delay(10));
+    cluster.start_at(ms(0), 1, z(1, 5), Epoch(1));
+    cluster.start_at(ms(0), 2, z(1, 7), Epoch(1));
+    cluster.run_until(ms(999));
+    cluster.fle(2).update_election_vote(Epoch(2));
+    cluster.past_elections(3, 3);
+    cluster.start_at(ms(1_000), 3, z(1, 9), Epoch(1));
+    cluster.run_until(ms(9_999));
+    assert_eq!(
+        cluster.decision(3),
+        None,
+        "FOLLOWING s2@1 and LEADING s2@2 disagree"
+    );
+
+    cluster.fle(1).update_election_vote(Epoch(2));
+    cluster.run_until(ms(120_000));
+    assert_eq!(
+        cluster.decision(3),
+        Some((vote(2, z(1, 7), 1, 2), ServerState::Following))
     );
 }

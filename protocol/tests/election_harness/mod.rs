@@ -160,6 +160,24 @@ impl Cluster {
         }
     }
 
+    /// Server `sid`'s FLE, to act on it directly (as its `QuorumPeer` would).
+    pub fn fle(&mut self, sid: u64) -> &mut FastLeaderElection {
+        match self.nodes.get_mut(&ServerId(sid)) {
+            Some(node) => &mut node.fle,
+            None => panic!("no server s{sid} in the harness"),
+        }
+    }
+
+    /// Gives server `sid` `count` earlier elections in this process (each a `start` then a
+    /// `shutdown`), so that its next round is `count + 1`.
+    pub fn past_elections(&mut self, sid: u64, count: u64) {
+        let fle = self.fle(sid);
+        for _ in 0..count {
+            let _ = fle.start(LocalTime(0), Zxid::ZERO, Epoch(0));
+            let _ = fle.shutdown();
+        }
+    }
+
     /// Runs every event up to and including `until`.
     pub fn run_until(&mut self, until: LocalTime) {
         while let Some(entry) = self.events.first_entry() {

@@ -30,6 +30,9 @@
 //!   `ElectionFinalize` to [`FastLeaderElection::on_timer`] (see [`ElectionTimer`]);
 //! - carry out the returned [`ElectionAction`]s in order ([`ElectionAction::to_server_action`]
 //!   maps all but `Decided`); on `Decided`, take the role;
+//! - if the peer turns LOOKING but waits before electing (an observer's election delay), call
+//!   [`FastLeaderElection::set_looking`] first: votes arriving meanwhile are queued for the round,
+//!   as ZooKeeper's `recvqueue` keeps them;
 //! - after syncing with (or becoming) the established leader, call
 //!   [`FastLeaderElection::update_election_vote`] with the new epoch
 //!   (`QuorumPeer.updateElectionVote`), so that late joiners see a consistent `peerEpoch`.
@@ -37,6 +40,12 @@
 //! Votes to ourselves (FLE sends its vote to every voter, itself included) never leave the
 //! object: `QuorumCnxManager` loops them back, and so does FLE, receiving them right after the
 //! step that sent them. `minNotificationInterval` is ZooKeeper's default, `finalizeWait`.
+//!
+//! What FLE guarantees (and does not) is stated and property-tested in
+//! `protocol/tests/election_properties.rs`: decided votes are real candidacies that dominate a
+//! quorum's, roles match votes, and agreement on the maximal candidacy holds when every vote
+//! arrives within `finalizeWait`; under arbitrary delays deciders can disagree, which Zab's
+//! discovery resolves.
 //!
 //! A single-voter ensemble elects itself after one `finalizeWait` (its own looped-back vote is a
 //! quorum):
