@@ -3,7 +3,9 @@
 //! steps; research notes §4.4).
 
 use zabsim_protocol::observe::ServerState;
-use zabsim_protocol::server::election::{ElectionAction, ElectionTimer, FastLeaderElection, Vote};
+use zabsim_protocol::server::election::{
+    split_actions, ElectionAction, ElectionTimer, FastLeaderElection, Vote,
+};
 use zabsim_protocol::server::{Notification, QuorumConfig, ServerAction, ServerTimer};
 use zabsim_protocol::types::{Epoch, LocalTime, ServerId, Zxid};
 
@@ -308,6 +310,26 @@ fn actions_map_onto_server_actions() {
         ElectionTimer::from_server_timer(ServerTimer::ElectionNotificationTimeout),
         Some(NT)
     );
+    let decided = Vote {
+        leader: ServerId(2),
+        zxid: z(7),
+        election_epoch: 1,
+        peer_epoch: Epoch(1),
+    };
+    let (server_actions, decision) = split_actions(vec![
+        ElectionAction::CancelTimer { timer: NT },
+        ElectionAction::Decided {
+            vote: decided,
+            state: ServerState::Following,
+        },
+    ]);
+    assert_eq!(
+        server_actions,
+        vec![ServerAction::CancelTimer {
+            timer: ServerTimer::ElectionNotificationTimeout
+        }]
+    );
+    assert_eq!(decision, Some((decided, ServerState::Following)));
 }
 
 /// A newer round forgets `recvset`. s3's FOLLOWING vote for s2 (epoch 1) is recorded in round 1;

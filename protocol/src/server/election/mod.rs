@@ -28,8 +28,9 @@
 //!   the current vote and the peer state it decided (how a newcomer learns the leader);
 //! - pass [`ServerTimer::ElectionNotificationTimeout`](crate::server::ServerTimer) and
 //!   `ElectionFinalize` to [`FastLeaderElection::on_timer`] (see [`ElectionTimer`]);
-//! - carry out the returned [`ElectionAction`]s in order ([`ElectionAction::to_server_action`]
-//!   maps all but `Decided`); on `Decided`, take the role;
+//! - carry out the returned [`ElectionAction`]s in order ([`split_actions`] maps them onto
+//!   [`ServerAction`](crate::server::ServerAction)s and hands back the decision, if any); on a
+//!   decision, take the role;
 //! - if the peer turns LOOKING but waits before electing (an observer's election delay), call
 //!   [`FastLeaderElection::set_looking`] first: votes arriving meanwhile are queued for the round,
 //!   as ZooKeeper's `recvqueue` keeps them;
@@ -86,7 +87,7 @@ mod receiver;
 mod tracker;
 mod vote;
 
-pub use action::{ElectionAction, ElectionTimer};
+pub use action::{split_actions, ElectionAction, ElectionTimer};
 pub use vote::{Proposal, Vote, NOTIFICATION_VERSION};
 
 use crate::observe::ServerState;
