@@ -62,6 +62,9 @@ pub enum Record {
 
 #[derive(Debug)]
 enum Event {
+    Crash {
+        node: ServerId,
+    },
     Start {
         node: ServerId,
         zxid: Zxid,
@@ -147,6 +150,12 @@ impl Cluster {
     pub fn start_at(&mut self, at: LocalTime, node: u64, zxid: Zxid, epoch: Epoch) {
         let node = ServerId(node);
         self.schedule(at, Event::Start { node, zxid, epoch });
+    }
+
+    /// Crashes `node` at `at` (a fresh FLE replaces it, down until its next start).
+    pub fn crash_at(&mut self, at: LocalTime, node: u64) {
+        let node = ServerId(node);
+        self.schedule(at, Event::Crash { node });
     }
 
     /// Replaces `node`'s FLE by a fresh one (a process restart: round 0, no current vote).
@@ -282,6 +291,10 @@ impl Cluster {
     fn handle(&mut self, event: Event) {
         let now = self.now;
         let (sid, actions) = match event {
+            Event::Crash { node } => {
+                self.restart(node.0);
+                return;
+            }
             Event::Start { node, zxid, epoch } => {
                 let Some(n) = self.nodes.get_mut(&node) else {
                     return;
