@@ -1,4 +1,4 @@
-//! Properties of Fast Leader Election over random ensembles (3–7 voters, sometimes an observer),
+//! Properties of Fast Leader Election over random ensembles (1–7 voters, sometimes an observer),
 //! random candidacies (epochs and zxids drawn from a small range, so that ties are common) and
 //! random delivery orders: every vote gets its own random delay, links stay FIFO, nothing is lost.
 //!
@@ -54,7 +54,7 @@ fn candidacy() -> impl Strategy<Value = Candidacy> {
 /// An ensemble: the voters' candidacies and, maybe, one observer's.
 fn ensemble() -> impl Strategy<Value = (Vec<Candidacy>, Option<Candidacy>)> {
     (
-        prop::collection::vec(candidacy(), 3..=7),
+        prop::collection::vec(candidacy(), 1..=7),
         prop::option::of(candidacy()),
     )
 }
