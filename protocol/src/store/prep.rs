@@ -203,13 +203,15 @@ impl ZkDatabase {
                 let args = create(OpCode::Create, path, data, acl, *flags);
                 Ok((args.op, self.prep_create(ctx, &args, zxid, time)?))
             }
+            // `MultiOperationRecord.deserialize` turns create2 into `Op.create`: the sub-txn
+            // is a plain create and its result carries the path only.
             MultiOp::Create2 {
                 path,
                 data,
                 acl,
                 flags,
             } => {
-                let args = create(OpCode::Create2, path, data, acl, *flags);
+                let args = create(OpCode::Create, path, data, acl, *flags);
                 Ok((args.op, self.prep_create(ctx, &args, zxid, time)?))
             }
             MultiOp::Delete { path, version } => {

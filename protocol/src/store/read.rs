@@ -1,7 +1,8 @@
 //! Reads served from the local tree (`FinalRequestProcessor` read paths), with ZooKeeper's
 //! check order and watch registration: `exists` registers its watch *before* answering NONODE
 //! (the creation watch); getData/getChildren answer NONODE first, then check READ, then
-//! register. `exists` checks READ only on an existing node; getACL needs READ or ADMIN and hides digest
+//! register. `exists` checks READ on an existing node only when
+//! [`StoreConfig::exists_checks_acl`](crate::store::StoreConfig) is set (3.8.4+); getACL needs READ or ADMIN and hides digest
 //! passwords (`user:x`) from a caller without ADMIN.
 
 use crate::acl::{perms, Acl, Id};
@@ -23,13 +24,14 @@ impl ZkDatabase {
         ctx: &RequestContext,
         request: &Request,
     ) -> Result<Response, ErrorCode> {
+        let exists_checks_acl = self.config.exists_checks_acl;
         let tree = &mut self.tree;
         match request {
             Request::Exists { path, watch } => {
                 if path.contains('\0') {
                     return Err(ErrorCode::BADARGUMENTS);
                 }
-                if let Some(node) = tree.node(path) {
+                if let Some(node) = tree.node(path).filter(|_| exists_checks_acl) {
                     check_acl(&tree.acl_of(node), perms::READ, &ctx.auth)?;
                 }
                 if *watch {
