@@ -110,10 +110,23 @@ def flags_of(op, kind):
 
 class Sess:
     def __init__(s, name, timeout):
-        s.name = name; s.sock = socket.create_connection(('127.0.0.1', PORT)); s.xid = 0; s.pending = []
-        w = W().int(0).long(0).int(timeout).long(0).buf(b'\0'*16).bool(False)
+        s.name = name; s.xid = 0; s.last = 0; s.requested = timeout
+        s.w = {'data': set(), 'exist': set(), 'child': set(), 'persistent': set(), 'recursive': set()}
+        s.connect(0, b'\0' * 16)
+        s.id = s.sid
+    def connect(s, sid, passwd):
+        s.sock = socket.create_connection(('127.0.0.1', PORT))
+        w = W().int(0).long(s.last).int(s.requested).long(sid).buf(passwd).bool(False)
         s.send(w.b); r = R(s.recv())
-        r.int(); s.timeout = r.int(); s.id = r.long(); s.passwd = r.buf()
+        r.int(); to = r.int(); s.sid = r.long(); p = r.buf()
+        if to <= 0:
+            s.sock.close(); s.sock = None; return False
+        s.timeout = to; s.passwd = p
+        return True
+    def on_event(s, t, p):
+        if t in (1, 3): s.w['data'].discard(p); s.w['exist'].discard(p)
+        if t == 2: s.w['data'].discard(p); s.w['exist'].discard(p); s.w['child'].discard(p)
+        if t == 4: s.w['child'].discard(p)
     def send(s, b): s.sock.sendall(struct.pack('>i', len(b)) + b)
     def recv(s, timeout=5.0):
         s.sock.settimeout(timeout)
@@ -154,6 +167,45 @@ def run_script(sc):
         if kind == 'connect':
             s = Sess(name, o.get('timeout_ms', 10000)); sessions[name] = s; names[s.id] = name
             res.update(err='OK', code=0, negotiated_timeout_ms=s.timeout, events=[]); results.append(res); continue
+        if kind in ('reconnect', 'reconnect_badpw'):
+            if s.sock is not None: s.sock.close(); s.sock = None
+            ok = s.connect(s.id, s.passwd if kind == 'reconnect' else b'\x01' * 16)
+            if not ok:
+                res.update(err='SESSION_EXPIRED_ON_CONNECT', events=[]); results.append(res); continue
+            w = W().int(-8).int(105).long(s.last)
+            for k in ('data', 'exist', 'child', 'persistent', 'recursive'):
+                lst = sorted(s.w[k]); w.int(len(lst))
+                for p in lst: w.str(p)
+            s.send(w.b)
+            while True:
+                r = R(s.recv()); rx, z, err = r.int(), r.long(), r.int()
+                if rx == -1:
+                    t, stt, p = r.int(), r.int(), r.str(); s.on_event(t, p)
+                    events.append({'session': name, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'before_reply'})
+                    continue
+                break
+            res.update(err='OK', code=0, negotiated_timeout_ms=s.timeout, events=events); results.append(res); continue
+        if kind == 'expire':
+            if s.sock is not None: s.sock.close(); s.sock = None
+            end = time.time() + (s.timeout + 4000) / 1000.0 + 1.0
+            while time.time() < end:
+                for n2, s2 in sessions.items():
+                    if s2.sock is None: continue
+                    s2.send(W().int(-2).int(11).b)
+                t0 = time.time()
+                while time.time() - t0 < 0.5:
+                    socks = [x.sock for x in sessions.values() if x.sock is not None]
+                    if not socks: time.sleep(0.5); break
+                    rd, _, _ = select.select(socks, [], [], 0.1)
+                    for sk in rd:
+                        s2 = [x for x in sessions.values() if x.sock is sk][0]
+                        try: r = R(s2.recv(1))
+                        except Exception: s2.sock = None; continue
+                        rx, z, err = r.int(), r.long(), r.int()
+                        if rx == -1:
+                            t, stt, p = r.int(), r.int(), r.str(); s2.on_event(t, p)
+                            events.append({'session': s2.name, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'during_wait'})
+            res.update(err='OK', code=0, events=events); results.append(res); continue
         if s is None or s.sock is None:
             res.update(err='CLIENT_NOT_CONNECTED', events=[]); results.append(res); continue
         if kind == 'drop':
@@ -201,7 +253,7 @@ def run_script(sc):
                 r = R(s.recv())
                 rx, z, err = r.int(), r.long(), r.int()
                 if rx == -1:
-                    t, stt, p = r.int(), r.int(), r.str()
+                    t, stt, p = r.int(), r.int(), r.str(); s.on_event(t, p)
                     events.append({'session': name, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'before_reply'})
                     continue
                 break
@@ -209,7 +261,16 @@ def run_script(sc):
             s.sock = None
             res.update(err='CONNECTION_LOST', events=events); results.append(res); continue
         res.update(err=ERR.get(err, str(err)), code=err)
-        if xid != -4: res['zxid'] = rel(z)
+        if xid != -4: res['zxid'] = rel(z); s.last = max(s.last, z)
+        if o.get('watch') and kind == 'exists' and err in (0, -101):
+            s.w['data' if err == 0 else 'exist'].add(o['path'])
+        elif o.get('watch') and kind == 'get' and err == 0: s.w['data'].add(o['path'])
+        elif o.get('watch') and kind in ('children', 'children_nostat') and err == 0: s.w['child'].add(o['path'])
+        elif kind == 'add_watch' and err == 0: s.w['persistent' if o['mode'] == 'persistent' else 'recursive'].add(o['path'])
+        elif kind == 'remove_watches' and err == 0:
+            for k in s.w: s.w[k].discard(o['path'])
+        if kind == 'add_auth' and err != 0:
+            s.sock.close(); s.sock = None
         if err == 0:
             if typ == 1: res['path'] = r.str()
             elif typ in (19, 21): res['path'] = r.str(); res['stat'] = stat(r.stat())
@@ -247,7 +308,7 @@ def run_script(sc):
                 except Exception: s2.sock = None; break
                 rx, z, err = r.int(), r.long(), r.int()
                 if rx == -1:
-                    t, stt, p = r.int(), r.int(), r.str()
+                    t, stt, p = r.int(), r.int(), r.str(); s2.on_event(t, p)
                     events.append({'session': n2, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'after_reply'})
         res['events'] = events
         results.append(res)
