@@ -10,7 +10,7 @@ use crate::error_code::ErrorCode;
 use crate::op_code::OpCode;
 use crate::stat::Stat;
 use crate::store::data_tree::DataTree;
-use crate::store::path::{self, EphemeralType, CONTAINER_EPHEMERAL_OWNER};
+use crate::store::path::{self, EphemeralType, CONTAINER_EPHEMERAL_OWNER, MAX_TTL_MS};
 use crate::txn::{Txn, TxnEntry};
 use crate::types::{SessionId, Zxid};
 
@@ -130,6 +130,9 @@ impl DataTree {
                 ttl,
             } => {
                 rc.path = path.clone();
+                if *ttl <= 0 || *ttl > MAX_TTL_MS {
+                    return Err(ErrorCode::BADARGUMENTS);
+                }
                 let owner = EphemeralType::ttl_owner(*ttl);
                 let stat =
                     self.create_node(path, data.clone(), acl, owner, *parent_cversion, zxid, time)?;

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod outcome;
-pub mod request_len;
 pub mod result;
 pub mod runner;
 pub mod script;

@@ -22,9 +22,9 @@ use zabsim_protocol::store::{
 use zabsim_protocol::types::{SessionId, Xid, Zxid};
 
 use super::outcome::{self, Render};
-use super::request_len::request_len;
 use super::result::{multi_results, response_fields};
 use super::script::{OpKind, ReadKind, Script, ScriptOp};
+use zabsim_protocol::store::request_len::request_len;
 
 /// `tickTime` for `apply`.
 pub const TICK_TIME_MS: i32 = 2000;

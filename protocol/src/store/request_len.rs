@@ -1,9 +1,10 @@
 //! The jute-serialised length of a request packet (RequestHeader + record), to apply the
 //! server's `jute.maxbuffer` check (`NIOServerCnxn.readLength`: a longer packet closes the
-//! connection without a reply).
+//! connection without a reply). The server compares it with `StoreConfig::jute_max_buffer`.
 
-use zabsim_protocol::acl::Acl;
-use zabsim_protocol::request::{MultiOp, Request};
+use crate::acl::Acl;
+use crate::op_code::OpCode;
+use crate::request::{MultiOp, Request};
 
 fn string(s: &str) -> usize {
     4 + s.len()
@@ -44,18 +45,13 @@ pub fn request_len(r: &Request) -> usize {
     header
         + match r {
             Request::Create {
-                path,
-                data,
-                acl,
-                ttl,
-                ..
+                path, data, acl, ..
             } => {
-                let ttl_len = if r.op_code() == zabsim_protocol::op_code::OpCode::CreateTtl {
+                let ttl_len = if r.op_code() == OpCode::CreateTtl {
                     8
                 } else {
                     0
                 };
-                let _ = ttl;
                 string(path) + buffer(data) + acl_vec(acl) + 4 + ttl_len
             }
             Request::SetData { path, data, .. } => string(path) + buffer(data) + 4,
@@ -76,4 +72,23 @@ pub fn request_len(r: &Request) -> usize {
             | Request::RemoveWatches { path, .. }
             | Request::CheckWatches { path, .. } => string(path) + 4,
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_length_counts_every_field() {
+        let r = Request::Create {
+            path: "/a".into(),
+            data: Some(vec![0; 10]),
+            acl: Acl::open_unsafe(),
+            flags: 0,
+            ttl: -1,
+            with_stat: false,
+        };
+        // header 8 + path 4+2 + data 4+10 + acl 4+(4+4+5+4+6) + flags 4
+        assert_eq!(request_len(&r), 8 + 6 + 14 + 27 + 4);
+    }
 }
