@@ -7,6 +7,7 @@
 //! STATUS: contract only; the state machine is being built.
 
 pub mod config;
+pub mod election;
 pub mod io;
 pub mod notification;
 pub mod quorum_packet;
