@@ -27,22 +27,7 @@ impl ZkDatabase {
         let exists_checks_acl = self.config.exists_checks_acl;
         let tree = &mut self.tree;
         match request {
-            Request::Exists { path, watch } => {
-                if path.contains('\0') {
-                    return Err(ErrorCode::BADARGUMENTS);
-                }
-                if let Some(node) = tree.node(path).filter(|_| exists_checks_acl) {
-                    check_acl(&tree.acl_of(node), perms::READ, &ctx.auth)?;
-                }
-                if *watch {
-                    tree.data_watches
-                        .add_watch(path, ctx.session, WatcherMode::Standard);
-                }
-                let node = tree.node(path).ok_or(ErrorCode::NONODE)?;
-                Ok(Response::Exists {
-                    stat: tree.stat_of(node),
-                })
-            }
+            Request::Exists { path, watch } => exists(tree, ctx, path, *watch, exists_checks_acl),
             Request::GetData { path, watch } => {
                 let (data, stat) = get_data(tree, ctx, path, *watch)?;
                 Ok(Response::GetData { data, stat })
@@ -68,8 +53,7 @@ impl ZkDatabase {
                     AddWatchMode::Persistent => WatcherMode::Persistent,
                     AddWatchMode::PersistentRecursive => WatcherMode::PersistentRecursive,
                 };
-                tree.data_watches.add_watch(path, ctx.session, mode);
-                tree.child_watches.add_watch(path, ctx.session, mode);
+                tree.add_watch(path, ctx.session, mode);
                 Ok(Response::Empty)
             }
             Request::RemoveWatches { path, watcher_type } => {
@@ -100,6 +84,30 @@ impl ZkDatabase {
             write => panic!("read of a write request: {}", write.op_code().name()),
         }
     }
+}
+
+/// `exists`: BADARGUMENTS for a NUL in the path; the watch is registered before NONODE.
+fn exists(
+    tree: &mut DataTree,
+    ctx: &RequestContext,
+    path: &str,
+    watch: bool,
+    checks_acl: bool,
+) -> Result<Response, ErrorCode> {
+    if path.contains('\0') {
+        return Err(ErrorCode::BADARGUMENTS);
+    }
+    if let Some(node) = tree.node(path).filter(|_| checks_acl) {
+        check_acl(&tree.acl_of(node), perms::READ, &ctx.auth)?;
+    }
+    if watch {
+        tree.data_watches
+            .add_watch(path, ctx.session, WatcherMode::Standard);
+    }
+    let node = tree.node(path).ok_or(ErrorCode::NONODE)?;
+    Ok(Response::Exists {
+        stat: tree.stat_of(node),
+    })
 }
 
 fn get_data(
@@ -268,6 +276,12 @@ impl DataTree {
             }
         }
         out
+    }
+
+    /// `addWatch`: a persistent or recursive watch, in both managers (as 3.8 does).
+    pub fn add_watch(&mut self, path: &str, session: SessionId, mode: WatcherMode) {
+        self.data_watches.add_watch(path, session, mode);
+        self.child_watches.add_watch(path, session, mode);
     }
 
     /// `removeCnxn`: drops every watch of the session's connection.
