@@ -66,10 +66,13 @@ pub struct Runner {
     events: Vec<(SessionId, WatchNotification, &'static str)>,
 }
 
+/// The client's address: every connection's auth info starts with `ip:<address>`.
+const CLIENT_IP: &str = "127.0.0.1";
+
 fn ip_auth() -> Vec<Id> {
     vec![Id {
         scheme: "ip".into(),
-        id: "127.0.0.1".into(),
+        id: CLIENT_IP.into(),
     }]
 }
 
@@ -378,7 +381,7 @@ impl Runner {
     }
 
     fn add_auth(&mut self, name: &str, scheme: &str, auth: &[u8], out: &mut OpOutcome) {
-        match ZkDatabase::authenticate(scheme, auth) {
+        match ZkDatabase::authenticate(scheme, auth, CLIENT_IP) {
             Ok(id) => {
                 let s = self.sessions.get_mut(name).expect("connected session");
                 if !s.auth.contains(&id) {
