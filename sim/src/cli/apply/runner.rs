@@ -63,6 +63,8 @@ pub struct Runner {
     next_container_check_ms: i64,
     sessions: BTreeMap<String, Session>,
     names: BTreeMap<SessionId, String>,
+    /// Session ids in the order they connected.
+    connect_order: Vec<SessionId>,
     events: Vec<(SessionId, WatchNotification, &'static str)>,
 }
 
@@ -87,6 +89,7 @@ impl Runner {
             next_container_check_ms: START_MS + CONTAINER_CHECK_INTERVAL_MS,
             sessions: BTreeMap::new(),
             names: BTreeMap::new(),
+            connect_order: Vec::new(),
             events: Vec::new(),
         }
     }
@@ -149,6 +152,7 @@ impl Runner {
         );
         self.db.set_connection_auth(id, ip_auth());
         self.names.insert(id, name.to_string());
+        self.connect_order.push(id);
         self.sessions.insert(
             name.to_string(),
             Session {
@@ -190,6 +194,20 @@ impl Runner {
             kind => self.request(&op.session, kind, &mut out),
         }
         out.events = std::mem::take(&mut self.events);
+        // As a client sees them: the acting session's notifications before its reply, then the
+        // other sessions', each session's in delivery order (a stable sort).
+        let rank = |when: &str| match when {
+            "before_reply" => 0,
+            "after_reply" => 1,
+            _ => 2,
+        };
+        let order = &self.connect_order;
+        out.events.sort_by_key(|(s, _, when)| {
+            (
+                rank(when),
+                order.iter().position(|x| x == s).unwrap_or(usize::MAX),
+            )
+        });
         out
     }
 
