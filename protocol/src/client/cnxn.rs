@@ -141,7 +141,9 @@ impl ZooKeeper {
                 self.start_connect(now, &mut out);
             }
             ClientInput::Timer(timer) => self.on_timer(now, timer, &mut out),
-            ClientInput::Connected { request, conn } => self.on_connected(now, request, conn, &mut out),
+            ClientInput::Connected { request, conn } => {
+                self.on_connected(now, request, conn, &mut out)
+            }
             ClientInput::ConnectFailed { request } => {
                 if matches!(self.state, State::Connecting { request: r, .. } if r == request) {
                     self.backoff(now, &mut out);
@@ -276,7 +278,12 @@ impl ZooKeeper {
         }
     }
 
-    fn on_handshake(&mut self, now: LocalTime, response: ConnectResponse, out: &mut Vec<ClientAction>) {
+    fn on_handshake(
+        &mut self,
+        now: LocalTime,
+        response: ConnectResponse,
+        out: &mut Vec<ClientAction>,
+    ) {
         let State::Handshake { conn, server } = self.state else {
             return;
         };

@@ -12,7 +12,10 @@ pub struct HostProvider {
 impl HostProvider {
     /// Shuffles `servers` with a Fisher–Yates pass driven by `entropy` (splitmix64 steps).
     pub fn new(mut servers: Vec<ServerId>, entropy: u64) -> HostProvider {
-        assert!(!servers.is_empty(), "a connect string names at least one server");
+        assert!(
+            !servers.is_empty(),
+            "a connect string names at least one server"
+        );
         let mut state = entropy;
         for i in (1..servers.len()).rev() {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

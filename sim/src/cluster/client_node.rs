@@ -110,7 +110,9 @@ impl ClientNode {
                 .remove(&conn)
                 .map(|request| ClientInput::ConnectFailed { request }),
             Event::Message { conn, msg, .. } => match (self.conn_of.get(&conn), msg) {
-                (Some(c), Wire::ToClient(message)) => Some(ClientInput::Message { conn: *c, message }),
+                (Some(c), Wire::ToClient(message)) => {
+                    Some(ClientInput::Message { conn: *c, message })
+                }
                 _ => None,
             },
             Event::Disconnected { conn, .. } => self.conn_of.remove(&conn).map(|c| {

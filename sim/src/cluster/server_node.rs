@@ -77,7 +77,9 @@ impl ServerNode {
         }
         if ctx.incarnation() > 0 {
             let now = ctx.observer_now().as_nanos();
-            recorder.borrow_mut().observe(now, Observation::Crashed { server: sid });
+            recorder
+                .borrow_mut()
+                .observe(now, Observation::Crashed { server: sid });
         }
         ServerNode {
             sid,
@@ -123,10 +125,12 @@ impl ServerNode {
             Event::ConnectFailed { conn, .. } => self.on_connect_failed(conn),
             Event::Message { conn, msg, .. } => self.on_message(ctx, conn, msg),
             Event::Disconnected { conn, .. } => self.on_disconnected(conn),
-            Event::IoDone { io, result } => self.io.remove(&io).map(|token| ServerInput::DiskDone {
-                io: token,
-                result: result.map_err(|e| disk_failure(&e)),
-            }),
+            Event::IoDone { io, result } => {
+                self.io.remove(&io).map(|token| ServerInput::DiskDone {
+                    io: token,
+                    result: result.map_err(|e| disk_failure(&e)),
+                })
+            }
         };
         if let Some(input) = input {
             self.deliver(ctx, input);
@@ -225,7 +229,9 @@ impl ServerNode {
 
     fn on_connect_failed(&mut self, kernel: ConnId) -> Option<ServerInput> {
         match self.links.remove(&kernel) {
-            Some(Link::LeaderPending(request)) => Some(ServerInput::LeaderConnectFailed { request }),
+            Some(Link::LeaderPending(request)) => {
+                Some(ServerInput::LeaderConnectFailed { request })
+            }
             Some(Link::Election {
                 peer: Some(peer), ..
             }) => {
@@ -253,9 +259,12 @@ impl ServerNode {
                 self.on_election_hello(ctx, kernel, sid);
                 None
             }
-            (Some(Link::Election { peer: Some(from), .. }), Wire::Vote(notification)) => {
-                Some(ServerInput::Notification { from, notification })
-            }
+            (
+                Some(Link::Election {
+                    peer: Some(from), ..
+                }),
+                Wire::Vote(notification),
+            ) => Some(ServerInput::Notification { from, notification }),
             (Some(Link::Peer(conn)), Wire::Quorum(packet)) => {
                 Some(ServerInput::Packet { conn, packet })
             }
@@ -303,7 +312,9 @@ impl ServerNode {
                 self.conns.remove(&conn);
                 Some(ServerInput::Closed { conn })
             }
-            Some(Link::LeaderPending(request)) => Some(ServerInput::LeaderConnectFailed { request }),
+            Some(Link::LeaderPending(request)) => {
+                Some(ServerInput::LeaderConnectFailed { request })
+            }
             Some(Link::Election {
                 peer: Some(peer), ..
             }) => {
@@ -358,7 +369,10 @@ impl ServerNode {
         let Some(kernel) = link.conn else {
             return;
         };
-        let open = matches!(self.links.get(&kernel), Some(Link::Election { open: true, .. }));
+        let open = matches!(
+            self.links.get(&kernel),
+            Some(Link::Election { open: true, .. })
+        );
         if !open {
             return;
         }

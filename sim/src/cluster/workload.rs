@@ -63,7 +63,10 @@ impl OpMix {
         [
             (self.create, Kind::Create(CreateMode::Persistent)),
             (self.create_ephemeral, Kind::Create(CreateMode::Ephemeral)),
-            (self.create_sequential, Kind::Create(CreateMode::PersistentSequential)),
+            (
+                self.create_sequential,
+                Kind::Create(CreateMode::PersistentSequential),
+            ),
             (
                 self.create_ephemeral_sequential,
                 Kind::Create(CreateMode::EphemeralSequential),
