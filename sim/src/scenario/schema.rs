@@ -81,8 +81,8 @@ pub struct ProtocolSpec {
     pub snap_retain_count: u32,
     /// `zookeeper.digest.enabled`.
     pub digest_enabled: bool,
-    /// Historical bugs switched on.
-    pub variants: Vec<Variant>,
+    /// Historical bugs switched on, by name (`"zk-1154"`; see `zabsim variants`).
+    pub variants: Vec<String>,
 }
 
 impl Default for ProtocolSpec {
@@ -155,7 +155,8 @@ impl Scenario {
     /// The zoo.cfg every server gets, with `extra` variants switched on too.
     pub fn quorum_config(&self, extra: &[Variant]) -> QuorumConfig {
         let p = &self.protocol;
-        let mut variants = p.variants.clone();
+        let mut variants: Vec<Variant> =
+            p.variants.iter().filter_map(|n| Variant::from_name(n)).collect();
         for v in extra {
             if !variants.contains(v) {
                 variants.push(*v);
@@ -200,6 +201,15 @@ impl Scenario {
                 "description",
                 "every scenario says what it exercises".into(),
             );
+        }
+        for name in &self.protocol.variants {
+            if Variant::from_name(name).is_none() {
+                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                return fail(
+                    "protocol.variants",
+                    format!("unknown variant `{name}` (known: {})", known.join(", ")),
+                );
+            }
         }
         let c = &self.cluster;
         if c.servers == 0 {
