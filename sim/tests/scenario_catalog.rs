@@ -7,8 +7,14 @@ use zabsim_sim::scenario::{self, Expect};
 fn catalog() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let mut files = Vec::new();
-    for dir in [root.clone(), root.join("negative"), root.join("regressions")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for dir in [
+        root.clone(),
+        root.join("negative"),
+        root.join("regressions"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             if e.path().extension().is_some_and(|x| x == "ron") {
                 files.push(e.path());
@@ -22,7 +28,12 @@ fn catalog() -> Vec<PathBuf> {
 #[test]
 fn every_catalog_scenario_loads_and_is_documented() {
     let files = catalog();
-    for name in ["steady-3.ron", "steady-5.ron", "leader-crash.ron", "swarm.ron"] {
+    for name in [
+        "steady-3.ron",
+        "steady-5.ron",
+        "leader-crash.ron",
+        "swarm.ron",
+    ] {
         assert!(
             files.iter().any(|f| f.ends_with(name)),
             "the catalog has {name}"
@@ -30,8 +41,16 @@ fn every_catalog_scenario_loads_and_is_documented() {
     }
     for file in &files {
         let s = scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(s.description.len() > 40, "{}: a real description", file.display());
-        assert!(!s.seeds.is_empty(), "{}: lists the seeds cargo test runs", file.display());
+        assert!(
+            s.description.len() > 40,
+            "{}: a real description",
+            file.display()
+        );
+        assert!(
+            !s.seeds.is_empty(),
+            "{}: lists the seeds cargo test runs",
+            file.display()
+        );
         let negative = file.parent().is_some_and(|p| p.ends_with("negative"));
         assert_eq!(
             negative,
@@ -65,7 +84,9 @@ fn zero_servers_is_refused_with_the_field() {
 
 #[test]
 fn a_negative_number_where_a_count_belongs_is_refused() {
-    let e = error_of("(description: \"d\", cluster: (servers: 3), workload: (think_time_ms: (-5, 10)))");
+    let e = error_of(
+        "(description: \"d\", cluster: (servers: 3), workload: (think_time_ms: (-5, 10)))",
+    );
     assert!(e.line.is_some(), "{e}");
 }
 

@@ -107,13 +107,17 @@ pub fn run_phases(spec: &RunSpec<'_>, built: Built) -> (Report, Artifacts) {
     undecided.extend(outcome_reason(chaos));
     let mut settled_at = None;
     if chaos == Outcome::Reached {
+        // The liveness judge needs the run to reach its deadline; note when it settled.
         let rec = recorder.clone();
         let heal = sim.run_until(|w| {
+            if settled_at.is_none() && w.now() >= workload_end && settled(w, &rec.borrow(), servers)
+            {
+                settled_at = Some(w.now());
+            }
             w.next_event_time().is_none_or(|t| t > deadline)
-                || (w.now() >= workload_end && settled(w, &rec.borrow(), servers))
         });
-        if settled(&sim.world, &recorder.borrow(), servers) && sim.world.now() <= deadline {
-            settled_at = Some(sim.world.now());
+        if heal == Outcome::Reached && sim.world.now() < deadline {
+            sim.world.advance_to(deadline);
         }
         undecided.extend(outcome_reason(heal));
     }

@@ -24,8 +24,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses and validates scenario text (`path` names it in errors).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     // `implicit_some`: optional sections are written plainly (`swarm: (…)`, not `Some((…))`).
-    let options = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let scenario: Scenario = options
         .from_str(text)
         .map_err(|e| ScenarioError::syntax(path, &e))?;

@@ -155,8 +155,11 @@ impl Scenario {
     /// The zoo.cfg every server gets, with `extra` variants switched on too.
     pub fn quorum_config(&self, extra: &[Variant]) -> QuorumConfig {
         let p = &self.protocol;
-        let mut variants: Vec<Variant> =
-            p.variants.iter().filter_map(|n| Variant::from_name(n)).collect();
+        let mut variants: Vec<Variant> = p
+            .variants
+            .iter()
+            .filter_map(|n| Variant::from_name(n))
+            .collect();
         for v in extra {
             if !variants.contains(v) {
                 variants.push(*v);
