@@ -75,6 +75,10 @@
 //! assert_eq!(vote.election_epoch, 1);
 //! ```
 //!
+//! Historical FLE bugs (ZK-1419's vote order, ZK-1805's out-of-election equality, ZK-1514's
+//! `checkLeader`) can be switched back on with [`FastLeaderElection::with_bugs`] and [`FleBugs`];
+//! `protocol/tests/election_bugs.rs` shows each one failing as the bug zoo describes.
+//!
 //! What ZooKeeper does that is not modelled: dynamic reconfiguration (the vote's config bytes,
 //! next-config voters), the two-node `QuorumOracleMaj`, hierarchical quorums and weights
 //! (`QuorumMaj` gives every id weight 1), and the `connectAll` re-dial on a timeout when nothing
