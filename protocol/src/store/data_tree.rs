@@ -319,6 +319,11 @@ impl DataTree {
         if !self.nodes.contains_key(&parent_key) {
             return Err(ErrorCode::NONODE);
         }
+        // Prep never deletes a node with children; a log that asks for it is refused rather
+        // than leaving orphans (ZooKeeper would orphan them silently).
+        if self.nodes.get(path).is_some_and(|n| !n.children.is_empty()) {
+            return Err(ErrorCode::NOTEMPTY);
+        }
         self.modify(&parent_key, |p| {
             p.children.remove(child_name);
             if zxid > p.stat.pzxid {
@@ -326,10 +331,7 @@ impl DataTree {
             }
         });
         let node = self.remove(path).ok_or(ErrorCode::NONODE)?;
-        assert!(
-            node.children.is_empty(),
-            "deleteNode of a node with children: {path}"
-        );
+        assert!(node.children.is_empty(), "checked above: {path}");
         let acl = self.acl_of(&node);
         self.acl_cache.remove_usage(node.acl_ref);
         self.index_owner(path, node.stat.ephemeral_owner, false);

@@ -43,6 +43,9 @@ pub struct StoreConfig {
     pub jute_max_buffer: usize,
     /// `znode.container.maxNeverUsedIntervalMs` (default 0: never-used containers stay).
     pub container_max_never_used_interval_ms: i64,
+    /// Whether `exists` checks READ on an existing node (added in ZooKeeper 3.8.4; the Debian
+    /// 3.8.0 server the differential tests compare with does not). Default false.
+    pub exists_checks_acl: bool,
 }
 
 impl StoreConfig {
@@ -57,6 +60,7 @@ impl StoreConfig {
             digest_enabled: true,
             jute_max_buffer: 0xfffff,
             container_max_never_used_interval_ms: 0,
+            exists_checks_acl: false,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod path;
 pub mod prep;
 pub mod process_txn;
 pub mod read;
+pub mod request_len;
 pub mod session;
 pub mod snapshot;
 pub mod watch;

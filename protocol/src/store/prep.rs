@@ -203,13 +203,15 @@ impl ZkDatabase {
                 let args = create(OpCode::Create, path, data, acl, *flags);
                 Ok((args.op, self.prep_create(ctx, &args, zxid, time)?))
             }
+            // `MultiOperationRecord.deserialize` turns create2 into `Op.create`: the sub-txn
+            // is a plain create and its result carries the path only.
             MultiOp::Create2 {
                 path,
                 data,
                 acl,
                 flags,
             } => {
-                let args = create(OpCode::Create2, path, data, acl, *flags);
+                let args = create(OpCode::Create, path, data, acl, *flags);
                 Ok((args.op, self.prep_create(ctx, &args, zxid, time)?))
             }
             MultiOp::Delete { path, version } => {
@@ -347,7 +349,33 @@ impl ZkDatabase {
             _ => 0,
         };
         let txn = self.create_txn(args, &full, acl.clone(), mode, new_cversion);
-        let mut parent = parent;
+        self.record_create(
+            parent,
+            new_cversion,
+            full,
+            acl,
+            args.data.clone(),
+            owner,
+            zxid,
+            time,
+        );
+        Ok(txn)
+    }
+
+    /// The change records of a create: the parent (one more child, new cversion and pzxid)
+    /// and the new node.
+    #[allow(clippy::too_many_arguments)]
+    fn record_create(
+        &mut self,
+        mut parent: ChangeRecord,
+        new_cversion: i32,
+        path: String,
+        acl: Vec<crate::acl::Acl>,
+        data: Option<Vec<u8>>,
+        owner: i64,
+        zxid: Zxid,
+        time: i64,
+    ) {
         parent.zxid = zxid;
         parent.child_count += 1;
         if let Some(s) = parent.stat.as_mut() {
@@ -368,16 +396,15 @@ impl ZkDatabase {
         };
         let record = ChangeRecord {
             zxid,
-            path: full,
+            path,
             stat: Some(stat),
             child_count: 0,
             acl,
-            data: args.data.clone(),
+            data,
             node_digest: 0,
             tree_digest: 0,
         };
         self.add_change(DigestOp::Add, record);
-        Ok(txn)
     }
 
     fn create_txn(

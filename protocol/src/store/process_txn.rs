@@ -10,7 +10,7 @@ use crate::error_code::ErrorCode;
 use crate::op_code::OpCode;
 use crate::stat::Stat;
 use crate::store::data_tree::DataTree;
-use crate::store::path::{self, EphemeralType, CONTAINER_EPHEMERAL_OWNER};
+use crate::store::path::{self, EphemeralType, CONTAINER_EPHEMERAL_OWNER, MAX_TTL_MS};
 use crate::txn::{Txn, TxnEntry};
 use crate::types::{SessionId, Zxid};
 
@@ -95,45 +95,8 @@ impl DataTree {
         rc: &mut ProcessTxnResult,
     ) -> Result<(), ErrorCode> {
         match txn {
-            Txn::Create {
-                path,
-                data,
-                acl,
-                ephemeral,
-                parent_cversion,
-            } => {
-                rc.path = path.clone();
-                let owner = if *ephemeral { session.0 } else { 0 };
-                let stat =
-                    self.create_node(path, data.clone(), acl, owner, *parent_cversion, zxid, time)?;
-                if txn_type != OpCode::Create {
-                    rc.stat = Some(stat);
-                }
-            }
-            Txn::CreateContainer {
-                path,
-                data,
-                acl,
-                parent_cversion,
-            } => {
-                rc.path = path.clone();
-                let owner = CONTAINER_EPHEMERAL_OWNER;
-                let stat =
-                    self.create_node(path, data.clone(), acl, owner, *parent_cversion, zxid, time)?;
-                rc.stat = Some(stat);
-            }
-            Txn::CreateTtl {
-                path,
-                data,
-                acl,
-                parent_cversion,
-                ttl,
-            } => {
-                rc.path = path.clone();
-                let owner = EphemeralType::ttl_owner(*ttl);
-                let stat =
-                    self.create_node(path, data.clone(), acl, owner, *parent_cversion, zxid, time)?;
-                rc.stat = Some(stat);
+            Txn::Create { .. } | Txn::CreateContainer { .. } | Txn::CreateTtl { .. } => {
+                self.process_create(txn_type, txn, session, zxid, time, rc)?;
             }
             Txn::Delete { path } => {
                 rc.path = path.clone();
@@ -158,6 +121,63 @@ impl DataTree {
             Txn::CheckVersion { path, .. } => rc.path = path.clone(),
             Txn::CreateSession { .. } => {}
             Txn::Multi { txns } => self.process_multi(txns, session, zxid, time, rc),
+        }
+        Ok(())
+    }
+
+    fn process_create(
+        &mut self,
+        txn_type: OpCode,
+        txn: &Txn,
+        session: SessionId,
+        zxid: Zxid,
+        time: i64,
+        rc: &mut ProcessTxnResult,
+    ) -> Result<(), ErrorCode> {
+        let (path, data, acl, parent_cversion, owner) = match txn {
+            Txn::Create {
+                path,
+                data,
+                acl,
+                ephemeral,
+                parent_cversion,
+            } => {
+                let owner = if *ephemeral { session.0 } else { 0 };
+                (path, data, acl, parent_cversion, owner)
+            }
+            Txn::CreateContainer {
+                path,
+                data,
+                acl,
+                parent_cversion,
+            } => (path, data, acl, parent_cversion, CONTAINER_EPHEMERAL_OWNER),
+            Txn::CreateTtl {
+                path,
+                data,
+                acl,
+                parent_cversion,
+                ttl,
+            } => {
+                rc.path = path.clone();
+                if *ttl <= 0 || *ttl > MAX_TTL_MS {
+                    return Err(ErrorCode::BADARGUMENTS);
+                }
+                (
+                    path,
+                    data,
+                    acl,
+                    parent_cversion,
+                    EphemeralType::ttl_owner(*ttl),
+                )
+            }
+            other => panic!("process_create of {other:?}"),
+        };
+        rc.path = path.clone();
+        let stat =
+            self.create_node(path, data.clone(), acl, owner, *parent_cversion, zxid, time)?;
+        // A plain create answers the path only (`CreateResponse`).
+        if txn_type != OpCode::Create {
+            rc.stat = Some(stat);
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Reads served from the local tree (`FinalRequestProcessor` read paths), with ZooKeeper's
 //! check order and watch registration: `exists` registers its watch *before* answering NONODE
 //! (the creation watch); getData/getChildren answer NONODE first, then check READ, then
-//! register. `exists` checks READ only on an existing node; getACL needs READ or ADMIN and hides digest
+//! register. `exists` checks READ on an existing node only when
+//! [`StoreConfig::exists_checks_acl`](crate::store::StoreConfig) is set (3.8.4+); getACL needs READ or ADMIN and hides digest
 //! passwords (`user:x`) from a caller without ADMIN.
 
 use crate::acl::{perms, Acl, Id};
@@ -23,24 +24,10 @@ impl ZkDatabase {
         ctx: &RequestContext,
         request: &Request,
     ) -> Result<Response, ErrorCode> {
+        let exists_checks_acl = self.config.exists_checks_acl;
         let tree = &mut self.tree;
         match request {
-            Request::Exists { path, watch } => {
-                if path.contains('\0') {
-                    return Err(ErrorCode::BADARGUMENTS);
-                }
-                if let Some(node) = tree.node(path) {
-                    check_acl(&tree.acl_of(node), perms::READ, &ctx.auth)?;
-                }
-                if *watch {
-                    tree.data_watches
-                        .add_watch(path, ctx.session, WatcherMode::Standard);
-                }
-                let node = tree.node(path).ok_or(ErrorCode::NONODE)?;
-                Ok(Response::Exists {
-                    stat: tree.stat_of(node),
-                })
-            }
+            Request::Exists { path, watch } => exists(tree, ctx, path, *watch, exists_checks_acl),
             Request::GetData { path, watch } => {
                 let (data, stat) = get_data(tree, ctx, path, *watch)?;
                 Ok(Response::GetData { data, stat })
@@ -66,8 +53,7 @@ impl ZkDatabase {
                     AddWatchMode::Persistent => WatcherMode::Persistent,
                     AddWatchMode::PersistentRecursive => WatcherMode::PersistentRecursive,
                 };
-                tree.data_watches.add_watch(path, ctx.session, mode);
-                tree.child_watches.add_watch(path, ctx.session, mode);
+                tree.add_watch(path, ctx.session, mode);
                 Ok(Response::Empty)
             }
             Request::RemoveWatches { path, watcher_type } => {
@@ -98,6 +84,30 @@ impl ZkDatabase {
             write => panic!("read of a write request: {}", write.op_code().name()),
         }
     }
+}
+
+/// `exists`: BADARGUMENTS for a NUL in the path; the watch is registered before NONODE.
+fn exists(
+    tree: &mut DataTree,
+    ctx: &RequestContext,
+    path: &str,
+    watch: bool,
+    checks_acl: bool,
+) -> Result<Response, ErrorCode> {
+    if path.contains('\0') {
+        return Err(ErrorCode::BADARGUMENTS);
+    }
+    if let Some(node) = tree.node(path).filter(|_| checks_acl) {
+        check_acl(&tree.acl_of(node), perms::READ, &ctx.auth)?;
+    }
+    if watch {
+        tree.data_watches
+            .add_watch(path, ctx.session, WatcherMode::Standard);
+    }
+    let node = tree.node(path).ok_or(ErrorCode::NONODE)?;
+    Ok(Response::Exists {
+        stat: tree.stat_of(node),
+    })
 }
 
 fn get_data(
@@ -266,6 +276,12 @@ impl DataTree {
             }
         }
         out
+    }
+
+    /// `addWatch`: a persistent or recursive watch, in both managers (as 3.8 does).
+    pub fn add_watch(&mut self, path: &str, session: SessionId, mode: WatcherMode) {
+        self.data_watches.add_watch(path, session, mode);
+        self.child_watches.add_watch(path, session, mode);
     }
 
     /// `removeCnxn`: drops every watch of the session's connection.
