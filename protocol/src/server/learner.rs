@@ -185,8 +185,17 @@ impl QuorumPeer {
     }
 
     pub(crate) fn learner_conn_closed(&mut self, conn: Conn, out: &mut Vec<ServerAction>) {
-        if self.learner().conn == Some(conn) {
-            self.learner().conn = None;
+        let l = self.learner();
+        if l.conn != Some(conn) {
+            return;
+        }
+        l.conn = None;
+        if l.phase == LearnerPhase::AwaitLeaderInfo {
+            // Nobody leads there yet (the connection was refused): connectToLeader retries.
+            l.phase = LearnerPhase::Connecting;
+            let request = l.connect_request;
+            self.on_leader_connect_failed(request, out);
+        } else {
             self.shutdown_role("leader connection closed", out);
         }
     }
