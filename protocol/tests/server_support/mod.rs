@@ -131,7 +131,8 @@ impl Cluster {
         node.timers.clear();
         node.disk_pending.clear();
         self.observations.push(Observation::Crashed { server: sid });
-        self.trace.push(Traced::Obs(Observation::Crashed { server: sid }));
+        self.trace
+            .push(Traced::Obs(Observation::Crashed { server: sid }));
         let broken: Vec<Conn> = self
             .conns
             .iter()
@@ -281,13 +282,7 @@ impl Cluster {
             return false;
         };
         apply_disk(node, &op);
-        self.input(
-            sid,
-            ServerInput::DiskDone {
-                io,
-                result: Ok(()),
-            },
-        );
+        self.input(sid, ServerInput::DiskDone { io, result: Ok(()) });
         true
     }
 
@@ -443,5 +438,73 @@ impl Cluster {
             .map(|(s, _)| s.0)
             .collect();
         (leaders.len() == 1).then(|| leaders[0])
+    }
+}
+
+/// Client helpers: a session on `sid`, and writes/reads through it.
+pub mod client {
+    use super::Cluster;
+    use zabsim_protocol::acl::Acl;
+    use zabsim_protocol::request::Request;
+    use zabsim_protocol::server::Conn;
+    use zabsim_protocol::session_wire::{ClientMessage, ConnectRequest, ServerMessage};
+    use zabsim_protocol::types::{ServerId, SessionId, Xid, Zxid};
+
+    /// Opens a new session on `sid` and waits for the handshake answer.
+    pub fn open_session(c: &mut Cluster, sid: u64) -> (Conn, SessionId) {
+        let conn = c.client_connect(ServerId(sid));
+        c.client_send(
+            conn,
+            ClientMessage::Connect(ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: Zxid::ZERO,
+                timeout_ms: 10_000,
+                session_id: SessionId(0),
+                passwd: vec![0; 16],
+                read_only: false,
+            }),
+        );
+        c.settle();
+        let session = c
+            .inbox(conn)
+            .iter()
+            .find_map(|m| match m {
+                ServerMessage::Connected(r) if r.timeout_ms > 0 => Some(r.session_id),
+                _ => None,
+            })
+            .expect("session established");
+        (conn, session)
+    }
+
+    /// Sends `create path data` (persistent, open ACL) and settles.
+    pub fn create(c: &mut Cluster, conn: Conn, xid: i32, path: &str, data: &[u8]) {
+        c.client_send(
+            conn,
+            ClientMessage::Request {
+                xid: Xid(xid),
+                request: Request::Create {
+                    path: path.to_string(),
+                    data: Some(data.to_vec()),
+                    acl: Acl::open_unsafe(),
+                    flags: 0,
+                    ttl: -1,
+                    with_stat: false,
+                },
+            },
+        );
+    }
+
+    /// The reply to `xid` on `conn`, if any: (zxid, error code).
+    pub fn reply(
+        c: &Cluster,
+        conn: Conn,
+        xid: i32,
+    ) -> Option<(Zxid, zabsim_protocol::error_code::ErrorCode)> {
+        c.inbox(conn).iter().find_map(|m| match m {
+            ServerMessage::Reply {
+                xid: x, zxid, err, ..
+            } if x.0 == xid => Some((*zxid, *err)),
+            _ => None,
+        })
     }
 }
