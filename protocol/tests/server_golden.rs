@@ -9,7 +9,7 @@ use server_support::{Cluster, Traced};
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::observe::{ApplyReason, Observation, ServerState, ZabState};
 use zabsim_protocol::server::QuorumConfig;
-use zabsim_protocol::types::{Epoch, ServerId, Zxid};
+use zabsim_protocol::types::{Epoch, Zxid};
 
 fn elected() -> Cluster {
     let mut c = Cluster::new(QuorumConfig::with_voters(3));
@@ -138,14 +138,8 @@ fn acks_follow_the_fsync_of_the_acked_proposal() {
             })
             .expect("logged");
         let acked = c
-            .trace
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| matches!(t, Traced::Packet(f, 3, "ACK") if *f == s))
-            .map(|(i, _)| i)
-            .last()
+            .position(|t| matches!(t, Traced::Ack(f, z) if *f == s && *z == Zxid::new(Epoch(1), 2)))
             .expect("acked");
         assert!(logged < acked, "s{s} acked before its fsync");
     }
-    let _ = ServerId(1);
 }

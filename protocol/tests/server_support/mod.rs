@@ -47,6 +47,8 @@ pub type PacketTrace = Vec<(u64, u64, &'static str)>;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Traced {
     Packet(u64, u64, &'static str),
+    /// An ACK packet with its zxid: (from, zxid).
+    Ack(u64, zabsim_protocol::types::Zxid),
     Obs(Observation),
 }
 
@@ -265,6 +267,9 @@ impl Cluster {
         }
         self.packets.push((sid.0, to.0, name));
         self.trace.push(Traced::Packet(sid.0, to.0, name));
+        if let QuorumPacket::Ack { zxid } = &packet {
+            self.trace.push(Traced::Ack(sid.0, *zxid));
+        }
         self.queue.push_back(Delivery {
             to,
             input: ServerInput::Packet { conn, packet },
