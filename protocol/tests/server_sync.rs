@@ -66,7 +66,16 @@ fn a_follower_inside_the_committed_window_gets_diff() {
         .collect();
     assert_eq!(
         seq,
-        ["LEADERINFO", "DIFF", "PROPOSAL", "COMMIT", "PROPOSAL", "COMMIT", "NEWLEADER", "UPTODATE"]
+        [
+            "LEADERINFO",
+            "DIFF",
+            "PROPOSAL",
+            "COMMIT",
+            "PROPOSAL",
+            "COMMIT",
+            "NEWLEADER",
+            "UPTODATE"
+        ]
     );
     assert!(c.peer(1).database().tree().node("/c").is_some());
     assert_eq!(c.peer(1).database().digest(), c.peer(3).database().digest());
@@ -85,7 +94,10 @@ fn phantom_txn_scenario(variants: Variants) -> Cluster {
     c.drop_packets.insert((3, 2, "PROPOSAL"));
     create(&mut c, conn, 2, "/phantom", b"x");
     c.settle();
-    assert!(c.peer(3).database().tree().node("/phantom").is_none(), "not committed");
+    assert!(
+        c.peer(3).database().tree().node("/phantom").is_none(),
+        "not committed"
+    );
     c.crash(ServerId(3));
     c.drop_packets.clear();
     c.run_for(3000);
