@@ -262,7 +262,7 @@ impl Cluster {
             return;
         };
         let name = packet.type_name();
-        if self.drop_packets.contains(&(sid.0, to.0, name)) {
+        if self.is_cut(sid, to) || self.drop_packets.contains(&(sid.0, to.0, name)) {
             return;
         }
         self.packets.push((sid.0, to.0, name));
