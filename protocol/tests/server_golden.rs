@@ -19,13 +19,18 @@ fn elected() -> Cluster {
 }
 
 /// FLE over equal histories picks the largest sid; each learner then goes through
-/// FOLLOWERINFO / LEADERINFO / ACKEPOCH, an empty DIFF, NEWLEADER and its ACK, UPTODATE and
-/// the trailing ACK (`Learner.syncWithLeader` acks NEWLEADER's epoch again after UPTODATE).
+/// FOLLOWERINFO / LEADERINFO / ACKEPOCH, its sync, NEWLEADER and its ACK, UPTODATE and the
+/// trailing ACK (`Learner.syncWithLeader` acks NEWLEADER's epoch again after UPTODATE).
+/// s1 connects first and syncs while the leader's lastProcessedZxid is still 0 = its own:
+/// an empty DIFF. s2's first connection attempt was refused (nobody led yet) and it comes
+/// back after `startZkServer` set the leader's lastProcessedZxid to 0x100000000: the committed
+/// log is empty and the txn log holds nothing before it, so `syncFollower` falls back to SNAP,
+/// as real ZooKeeper does for a late follower of a fresh ensemble.
 #[test]
 fn election_discovery_sync_sequence_is_pinned() {
     let c = elected();
     assert_eq!(c.leader(), Some(3));
-    for s in [1, 2] {
+    for (s, sync) in [(1, "DIFF"), (2, "SNAP")] {
         assert_eq!(c.peer(s).state(), ServerState::Following);
         assert_eq!(c.peer(s).zab_state(), ZabState::Broadcast);
         assert_eq!(c.peer(s).current_epoch(), Epoch(1));
@@ -36,7 +41,7 @@ fn election_discovery_sync_sequence_is_pinned() {
                 "FOLLOWERINFO",
                 "LEADERINFO",
                 "ACKEPOCH",
-                "DIFF",
+                sync,
                 "NEWLEADER",
                 "ACK",
                 "UPTODATE",
@@ -45,6 +50,11 @@ fn election_discovery_sync_sequence_is_pinned() {
             "learner s{s}"
         );
     }
+    assert_eq!(
+        c.peer(3).database().last_processed_zxid(),
+        Zxid::new(Epoch(1), 0),
+        "startZkServer: lastProcessedZxid = (newEpoch, 0)"
+    );
     assert!(c.halts.is_empty());
 }
 

@@ -266,6 +266,16 @@ impl QuorumPeer {
         Ok(())
     }
 
+    /// `ZKDatabase.setlastProcessedZxid` (the leader's `startZkServer`). SEAM: reaches into the
+    /// store's tree until `ZkDatabase` offers a setter.
+    pub(crate) fn set_last_processed_zxid(&mut self, zxid: Zxid) {
+        assert!(
+            zxid >= self.db.last_processed_zxid(),
+            "lastProcessedZxid never goes back"
+        );
+        self.db.tree.last_processed_zxid = zxid;
+    }
+
     /// The logged txns newer than `lastProcessedZxid` (`fastForwardDataBase`'s input).
     pub(crate) fn logged_after(&self, zxid: Zxid) -> Vec<TxnEntry> {
         match self.mirror.logged() {

@@ -412,9 +412,11 @@ impl QuorumPeer {
         out.push(ServerAction::CancelTimer {
             timer: ServerTimer::InitLimit,
         });
-        // startZkServer: sessions tracked from now; the vote carries the new epoch.
+        // startZkServer: sessions tracked from now; the vote carries the new epoch; the
+        // database's lastProcessedZxid becomes (newEpoch, 0).
         self.db.start_session_tracker(self.now_ms());
         self.fle.update_election_vote(epoch);
+        self.set_last_processed_zxid(Zxid::new(epoch, 0));
         self.set_zab(ZabState::Broadcast, out);
         let synced: Vec<Conn> = self
             .leader()
