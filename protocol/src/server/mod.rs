@@ -30,6 +30,8 @@ pub mod learner_broadcast;
 pub mod looking;
 pub mod notification;
 pub mod quorum_packet;
+#[cfg(test)]
+mod rollover_tests;
 pub mod storage;
 pub mod sync_follower;
 pub mod variant;
