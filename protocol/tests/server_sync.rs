@@ -176,3 +176,34 @@ fn a_follower_older_than_the_window_gets_snap() {
     });
     assert!(snap_taken);
 }
+
+/// ZK-3642: s1 installs a SNAP image but never sees NEWLEADER (the leader dies first); back in
+/// LOOKING it must not keep the unlogged image — it reloads its disk (0x100000002), so its
+/// next vote cannot claim txns it never logged.
+#[test]
+fn a_failed_snap_sync_reloads_the_database_from_disk() {
+    let mut config = QuorumConfig::with_voters(3);
+    config.commit_log_count = 2;
+    config.snapshot_size_factor_pct = 0;
+    let mut c = cluster(config);
+    let (conn, _) = open_session(&mut c, 2);
+    create(&mut c, conn, 1, "/a", b"1");
+    c.settle();
+    c.crash(ServerId(1));
+    for (i, p) in ["/b", "/c", "/d", "/e"].iter().enumerate() {
+        create(&mut c, conn, 2 + i as i32, p, b"v");
+    }
+    c.settle();
+    c.drop_packets.insert((3, 1, "NEWLEADER"));
+    c.restart(ServerId(1));
+    c.run_for(1000);
+    let installed = c.observations.iter().any(|o| {
+        matches!(o, Observation::SnapshotInstalled { server, zxid, .. } if server.0 == 1 && *zxid == z(1, 6))
+    });
+    assert!(installed);
+    assert_eq!(c.peer(1).database().last_processed_zxid(), z(1, 6));
+    c.crash(ServerId(3));
+    c.settle();
+    assert_eq!(c.peer(1).database().last_processed_zxid(), z(1, 2));
+    assert!(c.peer(1).database().tree().node("/e").is_none());
+}
