@@ -103,3 +103,27 @@ fn an_observer_learns_commits_by_inform() {
     }
     assert!(c.peer(4).database().tree().node("/o").is_some());
 }
+
+/// `SyncLimitCheck`: a follower whose disk never completes the append cannot ACK; after
+/// `syncLimit` ticks the leader closes its connection (it goes LOOKING) while s2 and s3 keep
+/// the quorum.
+#[test]
+fn a_follower_that_never_acks_is_dropped_after_sync_limit() {
+    let mut c = elected();
+    let (conn, _) = open_session(&mut c, 2);
+    c.hold_disk.insert(ServerId(1));
+    let from = c.observations.len();
+    create(&mut c, conn, 1, "/a", b"1");
+    c.settle();
+    assert_eq!(reply(&c, conn, 1).map(|r| r.1), Some(ErrorCode::OK));
+    c.run_for(8000);
+    let looking = |c: &Cluster| {
+        c.observations[from..].iter().any(|o| {
+            matches!(o, Observation::ServerStateChanged { server, state: ServerState::Looking, .. } if server.0 == 1)
+        })
+    };
+    assert!(!looking(&c), "not before syncLimit");
+    c.run_for(6000);
+    assert!(looking(&c), "dropped after syncLimit");
+    assert_eq!(c.leader(), Some(3));
+}

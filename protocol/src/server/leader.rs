@@ -47,6 +47,8 @@ pub struct LearnerHandler {
     pub tick_of_next_ack_deadline: u64,
     /// UPTODATE sent.
     pub up_to_date: bool,
+    /// `SyncLimitCheck`: proposals sent to it and not acked yet, with when they were sent.
+    pub unacked: BTreeMap<Zxid, crate::types::LocalTime>,
 }
 
 /// A proposal waiting for its quorum (`outstandingProposals`).
@@ -144,6 +146,7 @@ impl Leader {
                 peer_last_zxid: Zxid::ZERO,
                 tick_of_next_ack_deadline: 0,
                 up_to_date: false,
+                unacked: BTreeMap::new(),
             },
         );
     }

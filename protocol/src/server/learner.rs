@@ -323,6 +323,12 @@ impl QuorumPeer {
                 l.packets_not_logged.push_back(txn);
             }
             QuorumPacket::Commit { zxid } => self.learner_sync_commit(zxid, out),
+            QuorumPacket::Inform { txn } => {
+                // An observer's commit during sync: a proposal and its commit in one packet.
+                let zxid = txn.header.zxid;
+                self.learner().packets_not_logged.push_back(txn);
+                self.learner_sync_commit(zxid, out);
+            }
             QuorumPacket::NewLeader { zxid } => self.learner_new_leader(zxid.epoch(), out),
             QuorumPacket::UpToDate => self.learner_up_to_date(out),
             QuorumPacket::Ping { zxid, .. } => self.learner_ping(zxid, out),
