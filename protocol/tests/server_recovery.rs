@@ -66,8 +66,10 @@ fn a_whole_ensemble_restart_recovers_and_reelects() {
     assert!(c.nodes.values().all(|n| n.peer.current_epoch() == Epoch(2)));
 }
 
-/// With snapCount 4 a snapshot is taken every 2–3 txns and the next append opens a new
-/// `log.<zxid>`; a restart loads the newest snapshot plus the later log.
+/// With snapCount 4 a snapshot is taken once more than `2 + randRoll` (randRoll in [0, 2))
+/// txns were logged since the last one, i.e. every 3–4 txns, so 9 txns give at least two; the
+/// next append after each opens a new `log.<zxid>`; a restart loads the newest snapshot plus
+/// the later log.
 #[test]
 fn snapshots_roll_the_log_and_recovery_uses_them() {
     let mut config = QuorumConfig::with_voters(3);
@@ -81,13 +83,13 @@ fn snapshots_roll_the_log_and_recovery_uses_them() {
             _ => None,
         })
         .collect();
-    assert!(snaps.len() >= 3, "snapshots on s1: {snaps:?}");
+    assert!(snaps.len() >= 2, "snapshots on s1: {snaps:?}");
     let logs = c.nodes[&ServerId(1)]
         .durable
         .keys()
         .filter(|k| k.starts_with("log."))
         .count();
-    assert!(logs >= 3, "the log rolled after snapshots");
+    assert!(logs >= 2, "the log rolled after snapshots");
     let digest = c.peer(1).database().digest();
     c.crash(ServerId(1));
     c.restart(ServerId(1));

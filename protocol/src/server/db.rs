@@ -142,6 +142,7 @@ impl QuorumPeer {
     /// rolls the log.
     pub(crate) fn take_snapshot(&mut self, out: &mut Vec<ServerAction>) {
         self.log.since_snapshot = 0;
+        self.log.reroll(self.config.snap_count);
         self.log.roll = true;
         let zxid = self.db.last_processed_zxid();
         let file = snapshot_file_name(zxid);
@@ -204,8 +205,8 @@ impl QuorumPeer {
         let Some(dir) = self.boot_dir.take() else {
             return; // a second Start is ignored
         };
-        let half = u64::from(self.config.snap_count / 2).max(1);
-        self.log.snap_threshold = half + entropy % half;
+        self.log.roll_state = entropy;
+        self.log.reroll(self.config.snap_count);
         self.clients.init_session_ids(self.myid, self.now_ms());
         if let Err(e) = self.recover(&dir, out) {
             self.halt(format!("recovery failed: {e}"), out);
