@@ -181,6 +181,31 @@ impl ZooKeeper {
         self.session_id
     }
 
+    /// The session id (0 before the first handshake); alias of [`ZooKeeper::session_id`].
+    pub fn session(&self) -> SessionId {
+        self.session_id
+    }
+
+    /// Whether the session is connected and usable.
+    pub fn is_connected(&self) -> bool {
+        self.state == States::Connected
+    }
+
+    /// Whether the session has ended (expired or closed).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state, States::Expired | States::Closed)
+    }
+
+    /// Operations (and a close) submitted and not yet completed.
+    pub fn in_flight(&self) -> usize {
+        let pending = self
+            .pending
+            .iter()
+            .filter(|p| !matches!(p, Pending::SetWatches))
+            .count();
+        pending + self.outgoing.len()
+    }
+
     /// The last zxid seen in a reply header or notification (sent as `lastZxidSeen`).
     pub fn last_zxid_seen(&self) -> Zxid {
         self.last_zxid_seen
@@ -333,7 +358,12 @@ impl ZooKeeper {
         };
         self.send(now, conn, message);
         self.pending.push_back(pending);
-        self.emit(ClientAction::Sent { op, server });
+        self.emit(ClientAction::Sent {
+            op,
+            server,
+            xid,
+            session: self.session_id,
+        });
     }
 
     fn send(&mut self, now: LocalTime, conn: ClientConn, message: ClientMessage) {

@@ -432,7 +432,9 @@ fn connection_loss_fails_sent_ops_and_queues_new_ones() {
     assert_eq!(paths, vec!["/b".to_string(), "/c".to_string()]);
     assert!(actions.contains(&ClientAction::Sent {
         op: OpToken(2),
-        server
+        server,
+        xid: Xid(2),
+        session: SessionId(1),
     }));
 }
 
