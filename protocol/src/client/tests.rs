@@ -681,3 +681,139 @@ fn error_replies_carry_their_zxid() {
         vec![(2, OpResult::SessionExpired { sent: true })]
     );
 }
+
+/// Goal: the negotiated timeout replaces the requested one in the read, ping and connect
+/// timeouts (ClientCnxn.onConnected).
+#[test]
+fn the_negotiated_timeout_drives_the_timers() {
+    let mut f = Fake::new(2);
+    let actions = f.input(ClientInput::Start { entropy: 3 });
+    let (_, request) = Fake::connect_of(&actions);
+    assert_eq!(f.zk.connect_timeout_ms(), 1_500);
+    let (conn, _) = f.accept(request);
+    f.answer(conn, 4, 12_000);
+    assert_eq!(f.zk.session_timeout_ms(), 12_000);
+    assert_eq!(f.zk.read_timeout_ms(), 8_000);
+    assert_eq!(f.zk.ping_interval_ms(), 3_000);
+    assert_eq!(f.zk.connect_timeout_ms(), 6_000);
+}
+
+/// Goal: a refused TCP connect moves on to the next server after the back-off; a reply when
+/// nothing is pending and a bogus message before the handshake both drop the connection.
+#[test]
+fn protocol_errors_and_refusals_drop_the_connection() {
+    let mut f = Fake::new(2);
+    let actions = f.input(ClientInput::Start { entropy: 8 });
+    let (first, request) = Fake::connect_of(&actions);
+    let actions = f.input(ClientInput::ConnectFailed { request });
+    let at = timer_at(&actions, ClientTimer::Reconnect).expect("back-off");
+    let actions = f.at(at).input(ClientInput::Timer(ClientTimer::Reconnect));
+    let (second, request) = Fake::connect_of(&actions);
+    assert_ne!(first, second);
+    let (conn, _) = f.accept(request);
+    let early = f.message(conn, data_reply(Xid(1), 1));
+    assert!(
+        early.contains(&ClientAction::Close { conn }),
+        "a reply before the handshake"
+    );
+    let actions = f
+        .at(at.plus_millis(2_000))
+        .input(ClientInput::Timer(ClientTimer::Reconnect));
+    let (_, request) = Fake::connect_of(&actions);
+    let (conn, _) = f.accept(request);
+    f.answer(conn, 4, 3_000);
+    let stray = f.message(conn, data_reply(Xid(5), 1));
+    assert!(
+        stray.contains(&ClientAction::Close { conn }),
+        "nothing was pending"
+    );
+    assert!(has_state(&stray, KeeperState::Disconnected));
+}
+
+/// Goal: close() while disconnected queues closeSession; when the next connection attempt
+/// fails the close gives up with CONNECTIONLOSS and the session is Closed (ClientCnxn.close
+/// returns at the first connection loss).
+#[test]
+fn close_while_disconnected_gives_up_at_the_next_loss() {
+    let mut f = Fake::new(2);
+    let (_, conn) = f.connected(6);
+    f.input(ClientInput::Closed { conn });
+    assert!(f
+        .input(ClientInput::CloseSession { op: OpToken(1) })
+        .is_empty());
+    let actions = f
+        .at(ms(2_000))
+        .input(ClientInput::Timer(ClientTimer::Reconnect));
+    let (_, request) = Fake::connect_of(&actions);
+    let actions = f.input(ClientInput::ConnectFailed { request });
+    assert_eq!(
+        completions(&actions),
+        vec![(
+            1,
+            OpResult::Unknown {
+                err: ErrorCode::CONNECTIONLOSS
+            }
+        )]
+    );
+    assert!(has_state(&actions, KeeperState::Closed));
+    assert!(f.zk.is_terminal());
+}
+
+/// Goal: ZKWatchManager.materialize — a deletion consumes data, exist and child watches; a
+/// persistent recursive watch sees descendants' data events but not child events; a persistent
+/// watch stays.
+#[test]
+fn watch_manager_materializes_as_zookeeper() {
+    let mut w = ZkWatchManager::default();
+    let ok = ErrorCode::OK;
+    w.register(&get_data("/a", true), ok);
+    w.register(
+        &Request::GetChildren {
+            path: "/a".into(),
+            watch: true,
+            with_stat: false,
+        },
+        ok,
+    );
+    w.register(
+        &Request::AddWatch {
+            path: "/r".into(),
+            mode: crate::request::AddWatchMode::PersistentRecursive,
+        },
+        ok,
+    );
+    w.register(
+        &Request::AddWatch {
+            path: "/p".into(),
+            mode: crate::request::AddWatchMode::Persistent,
+        },
+        ok,
+    );
+    let ev = |t, p: &str| WatchedEvent {
+        event_type: t,
+        state: KeeperState::SyncConnected,
+        path: p.into(),
+    };
+    assert!(w.materialize(&ev(EventType::NodeDeleted, "/a")));
+    assert!(w.data_watches.is_empty() && w.child_watches.is_empty());
+    assert!(!w.materialize(&ev(EventType::NodeDeleted, "/a")));
+    assert!(w.materialize(&ev(EventType::NodeDataChanged, "/r/x/y")));
+    assert!(!w.materialize(&ev(EventType::NodeChildrenChanged, "/r/x")));
+    assert!(
+        !w.materialize(&ev(EventType::NodeDataChanged, "/rr")),
+        "not below /r"
+    );
+    assert!(w.materialize(&ev(EventType::NodeDataChanged, "/p")));
+    assert!(
+        w.materialize(&ev(EventType::NodeDataChanged, "/p")),
+        "persistent stays"
+    );
+    w.register(
+        &Request::RemoveWatches {
+            path: "/p".into(),
+            watcher_type: crate::request::WatcherType::Any,
+        },
+        ok,
+    );
+    assert!(!w.materialize(&ev(EventType::NodeDataChanged, "/p")));
+}
