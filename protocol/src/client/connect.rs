@@ -98,6 +98,10 @@ impl ZooKeeper {
         let Link::Handshaking { conn, server } = self.link else {
             unreachable!("handshake answers arrive while handshaking")
         };
+        assert!(
+            self.pending.is_empty(),
+            "nothing but ConnectRequest is written before the answer"
+        );
         if response.timeout_ms <= 0 {
             // The server refused the session: it expired (or was never valid).
             self.finish(States::Expired);
@@ -182,6 +186,11 @@ impl ZooKeeper {
                 }
             }
         }
+        assert!(
+            self.pending.is_empty(),
+            "every written request was answered or failed"
+        );
+        assert_eq!(self.link, Link::Idle, "no connection survives a loss");
         if was_connected {
             self.state = States::Connecting;
             self.session_event(KeeperState::Disconnected);

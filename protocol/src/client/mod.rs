@@ -340,6 +340,11 @@ impl ZooKeeper {
 
     /// Writes one queued item to the connection and records it as pending.
     fn write(&mut self, now: LocalTime, conn: ClientConn, server: ServerId, item: Outgoing) {
+        assert_eq!(
+            self.link,
+            Link::Connected { conn, server },
+            "requests are written only on a live session"
+        );
         let xid = self.next_xid();
         let (message, pending, op) = match item {
             Outgoing::Op { op, request } => (

@@ -78,6 +78,11 @@ impl ZooKeeper {
             return;
         }
         let front = self.pending.pop_front().expect("checked above");
+        assert_eq!(
+            front.xid(),
+            xid,
+            "replies answer the oldest pending request"
+        );
         self.saw_zxid(zxid);
         match front {
             Pending::SetWatches => {}
