@@ -142,6 +142,7 @@ impl QuorumPeer {
     /// rolls the log.
     pub(crate) fn take_snapshot(&mut self, out: &mut Vec<ServerAction>) {
         self.log.since_snapshot = 0;
+        self.log.reroll(self.config.snap_count);
         self.log.roll = true;
         let zxid = self.db.last_processed_zxid();
         let file = snapshot_file_name(zxid);
@@ -204,8 +205,8 @@ impl QuorumPeer {
         let Some(dir) = self.boot_dir.take() else {
             return; // a second Start is ignored
         };
-        let half = u64::from(self.config.snap_count / 2).max(1);
-        self.log.snap_threshold = half + entropy % half;
+        self.log.roll_state = entropy;
+        self.log.reroll(self.config.snap_count);
         self.clients.init_session_ids(self.myid, self.now_ms());
         if let Err(e) = self.recover(&dir, out) {
             self.halt(format!("recovery failed: {e}"), out);
@@ -264,6 +265,16 @@ impl QuorumPeer {
             },
         );
         Ok(())
+    }
+
+    /// `ZKDatabase.setlastProcessedZxid` (the leader's `startZkServer`). SEAM: reaches into the
+    /// store's tree until `ZkDatabase` offers a setter.
+    pub(crate) fn set_last_processed_zxid(&mut self, zxid: Zxid) {
+        assert!(
+            zxid >= self.db.last_processed_zxid(),
+            "lastProcessedZxid never goes back"
+        );
+        self.db.tree.last_processed_zxid = zxid;
     }
 
     /// The logged txns newer than `lastProcessedZxid` (`fastForwardDataBase`'s input).

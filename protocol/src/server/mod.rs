@@ -30,6 +30,8 @@ pub mod learner_broadcast;
 pub mod looking;
 pub mod notification;
 pub mod quorum_packet;
+#[cfg(test)]
+mod rollover_tests;
 pub mod storage;
 pub mod sync_follower;
 pub mod variant;
@@ -81,6 +83,22 @@ pub struct LogState {
     pub since_snapshot: u64,
     /// `snapCount/2 + randRoll`: the count that triggers a snapshot.
     pub snap_threshold: u64,
+    /// The seeded generator behind `randRoll` (from `Start`'s entropy).
+    pub roll_state: u64,
+}
+
+impl LogState {
+    /// `SyncRequestProcessor.resetSnapshotStats`: a fresh `randRoll` in `[0, snapCount/2)`.
+    pub fn reroll(&mut self, snap_count: u32) {
+        // splitmix64: deterministic, seeded by the driver's entropy.
+        self.roll_state = self.roll_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.roll_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let half = u64::from(snap_count / 2).max(1);
+        self.snap_threshold = half + z % half;
+    }
 }
 
 /// One ZooKeeper server.
