@@ -14,6 +14,11 @@
 //!       delay_ms(rng) -> wait this long before the next submission
 //! ```
 //!
+//! One `Workload` may serve every client of a run, or each client node may own its own copy
+//! (built from the same config) as long as it always passes its own index: written values embed
+//! the client index, so they stay unique either way. With a `SimRng`, pass
+//! `&mut || rng.next_u64()`.
+//!
 //! Every random draw comes from the closure the caller passes (the kernel's `Stream::Workload`),
 //! so runs are reproducible. Every write carries a value no other write of the run carries
 //! (`<client>:<n>`), so a history checker can tell which write a read observed. Conditional ops
