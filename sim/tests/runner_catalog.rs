@@ -6,7 +6,9 @@ use zabsim_sim::runner::{self, meets_expectation, RunSpec};
 use zabsim_sim::scenario;
 
 fn scenario_files(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
