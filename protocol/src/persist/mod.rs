@@ -16,6 +16,7 @@
 //! - [`epoch`]: [`epoch::encode_epoch`], [`epoch::decode_epoch`];
 //! - [`recovery`]: [`recovery::recover`] (`FileTxnSnapLog.restore`), [`recovery::truncate_plan`]
 //!   (`FileTxnLog.truncate`);
+//! - [`load`]: [`load::load_database`] (snapshot + replay through the store);
 //! - [`purge`]: [`purge::purge_plan`] (`PurgeTxnLog`);
 //! - [`dump`]: the lines ZooKeeper's `TxnLogToolkit` and `SnapshotFormatter` print.
 //!
@@ -27,6 +28,7 @@ pub mod dump;
 pub mod epoch;
 pub mod error;
 pub mod jute;
+pub mod load;
 pub mod names;
 pub mod purge;
 pub mod recovery;
