@@ -19,7 +19,7 @@ use zabsim_protocol::types::{SessionId, Xid, Zxid};
 fn entry(zxid: u64, txn_type: OpCode, txn: Txn) -> TxnEntry {
     TxnEntry {
         header: TxnHeader {
-            client_id: SessionId(0x1000_0198_50d0_000),
+            client_id: SessionId(0x0100_0019_850d_0000),
             cxid: Xid(zxid as i32),
             zxid: Zxid(zxid),
             time: 1_795_351_411_000,
