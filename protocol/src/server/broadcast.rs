@@ -27,6 +27,9 @@ impl QuorumPeer {
         };
         match packet {
             QuorumPacket::Ack { zxid } => {
+                if let Some(hm) = self.leader().handlers.get_mut(&conn) {
+                    hm.unacked.retain(|z, _| *z > zxid);
+                }
                 if let (Some(sid), false) = (h.sid, h.observer) {
                     self.process_ack(sid, zxid, out);
                 }
@@ -146,6 +149,7 @@ impl QuorumPeer {
             auth: Vec::new(),
         };
         let entry = self.db.prep(&ctx, &write, zxid, self.now_ms());
+        let now = self.now;
         assert_eq!(entry.header.zxid, zxid, "prep keeps the zxid");
         let l = self.leader();
         l.last_proposed = zxid;
@@ -176,6 +180,9 @@ impl QuorumPeer {
             },
         );
         for conn in followers {
+            if let Some(h) = self.leader().handlers.get_mut(&conn) {
+                h.unacked.insert(zxid, now);
+            }
             out.push(ServerAction::SendPacket {
                 conn,
                 packet: QuorumPacket::Proposal { txn: entry.clone() },
@@ -223,7 +230,9 @@ impl QuorumPeer {
                     (HandlerPhase::Synced | HandlerPhase::AwaitNewLeaderAck, false) => {
                         to_followers.push(*c)
                     }
-                    (HandlerPhase::Synced, true) => to_observers.push(*c),
+                    (HandlerPhase::Synced | HandlerPhase::AwaitNewLeaderAck, true) => {
+                        to_observers.push(*c)
+                    }
                     _ => {}
                 }
             }
@@ -301,7 +310,32 @@ impl QuorumPeer {
             self.shutdown_role("Not sufficient followers synced", out);
             return;
         }
+        self.sync_limit_check(out);
         self.expire_sessions(out);
+    }
+
+    /// `LearnerHandler.SyncLimitCheck`: a follower that has not acked a proposal within
+    /// `syncLimit` ticks is disconnected ("Closing connection to peer due to transaction
+    /// timeout").
+    fn sync_limit_check(&mut self, out: &mut Vec<ServerAction>) {
+        let limit_ms = self.tick_ms() * u64::from(self.config.sync_limit);
+        let now = self.now;
+        let l = self.leader();
+        let late: Vec<Conn> = l
+            .handlers
+            .iter()
+            .filter(|(_, h)| h.phase == HandlerPhase::Synced && !h.observer)
+            .filter(|(_, h)| {
+                h.unacked
+                    .values()
+                    .next()
+                    .is_some_and(|sent| now > sent.plus_millis(limit_ms))
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in late {
+            self.leader_drop_handler(conn, out);
+        }
     }
 
     fn expire_sessions(&mut self, out: &mut Vec<ServerAction>) {

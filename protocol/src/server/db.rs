@@ -119,6 +119,18 @@ impl QuorumPeer {
         }
         let file = self.log.current_file.clone().unwrap_or_default();
         let bytes: Vec<u8> = txns.iter().flat_map(encode_record).collect();
+        let gen = self.gen;
+        if !new_file
+            && self
+                .disk
+                .merge_log(&mut self.mirror, &file, &bytes, &txns, gen, ack)
+        {
+            self.log.since_snapshot += txns.len() as u64;
+            if self.log.since_snapshot > self.log.snap_threshold {
+                self.take_snapshot(out);
+            }
+            return;
+        }
         let mut ops = vec![
             DiskRequest::Append {
                 file: file.clone(),
@@ -130,7 +142,6 @@ impl QuorumPeer {
             ops.push(DiskRequest::FsyncDir);
         }
         self.log.since_snapshot += txns.len() as u64;
-        let gen = self.gen;
         self.disk
             .push(&mut self.mirror, ops, Then::Logged { txns, gen, ack }, out);
         if self.log.since_snapshot > self.log.snap_threshold {
@@ -142,6 +153,7 @@ impl QuorumPeer {
     /// rolls the log.
     pub(crate) fn take_snapshot(&mut self, out: &mut Vec<ServerAction>) {
         self.log.since_snapshot = 0;
+        self.log.reroll(self.config.snap_count);
         self.log.roll = true;
         let zxid = self.db.last_processed_zxid();
         let file = snapshot_file_name(zxid);
@@ -204,8 +216,8 @@ impl QuorumPeer {
         let Some(dir) = self.boot_dir.take() else {
             return; // a second Start is ignored
         };
-        let half = u64::from(self.config.snap_count / 2).max(1);
-        self.log.snap_threshold = half + entropy % half;
+        self.log.roll_state = entropy;
+        self.log.reroll(self.config.snap_count);
         self.clients.init_session_ids(self.myid, self.now_ms());
         if let Err(e) = self.recover(&dir, out) {
             self.halt(format!("recovery failed: {e}"), out);
@@ -264,6 +276,16 @@ impl QuorumPeer {
             },
         );
         Ok(())
+    }
+
+    /// `ZKDatabase.setlastProcessedZxid` (the leader's `startZkServer`). SEAM: reaches into the
+    /// store's tree until `ZkDatabase` offers a setter.
+    pub(crate) fn set_last_processed_zxid(&mut self, zxid: Zxid) {
+        assert!(
+            zxid >= self.db.last_processed_zxid(),
+            "lastProcessedZxid never goes back"
+        );
+        self.db.tree.last_processed_zxid = zxid;
     }
 
     /// The logged txns newer than `lastProcessedZxid` (`fastForwardDataBase`'s input).

@@ -47,6 +47,8 @@ pub struct LearnerHandler {
     pub tick_of_next_ack_deadline: u64,
     /// UPTODATE sent.
     pub up_to_date: bool,
+    /// `SyncLimitCheck`: proposals sent to it and not acked yet, with when they were sent.
+    pub unacked: BTreeMap<Zxid, crate::types::LocalTime>,
 }
 
 /// A proposal waiting for its quorum (`outstandingProposals`).
@@ -144,6 +146,7 @@ impl Leader {
                 peer_last_zxid: Zxid::ZERO,
                 tick_of_next_ack_deadline: 0,
                 up_to_date: false,
+                unacked: BTreeMap::new(),
             },
         );
     }
@@ -412,9 +415,11 @@ impl QuorumPeer {
         out.push(ServerAction::CancelTimer {
             timer: ServerTimer::InitLimit,
         });
-        // startZkServer: sessions tracked from now; the vote carries the new epoch.
+        // startZkServer: sessions tracked from now; the vote carries the new epoch; the
+        // database's lastProcessedZxid becomes (newEpoch, 0).
         self.db.start_session_tracker(self.now_ms());
         self.fle.update_election_vote(epoch);
+        self.set_last_processed_zxid(Zxid::new(epoch, 0));
         self.set_zab(ZabState::Broadcast, out);
         let synced: Vec<Conn> = self
             .leader()

@@ -185,8 +185,17 @@ impl QuorumPeer {
     }
 
     pub(crate) fn learner_conn_closed(&mut self, conn: Conn, out: &mut Vec<ServerAction>) {
-        if self.learner().conn == Some(conn) {
-            self.learner().conn = None;
+        let l = self.learner();
+        if l.conn != Some(conn) {
+            return;
+        }
+        l.conn = None;
+        if l.phase == LearnerPhase::AwaitLeaderInfo {
+            // Nobody leads there yet (the connection was refused): connectToLeader retries.
+            l.phase = LearnerPhase::Connecting;
+            let request = l.connect_request;
+            self.on_leader_connect_failed(request, out);
+        } else {
             self.shutdown_role("leader connection closed", out);
         }
     }
@@ -314,6 +323,12 @@ impl QuorumPeer {
                 l.packets_not_logged.push_back(txn);
             }
             QuorumPacket::Commit { zxid } => self.learner_sync_commit(zxid, out),
+            QuorumPacket::Inform { txn } => {
+                // An observer's commit during sync: a proposal and its commit in one packet.
+                let zxid = txn.header.zxid;
+                self.learner().packets_not_logged.push_back(txn);
+                self.learner_sync_commit(zxid, out);
+            }
             QuorumPacket::NewLeader { zxid } => self.learner_new_leader(zxid.epoch(), out),
             QuorumPacket::UpToDate => self.learner_up_to_date(out),
             QuorumPacket::Ping { zxid, .. } => self.learner_ping(zxid, out),

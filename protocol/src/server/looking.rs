@@ -5,9 +5,9 @@
 use super::election::{split_actions, ElectionAction};
 use super::io::{ServerAction, ServerTimer};
 use super::leader::Leader;
-use super::learner::Learner;
+use super::learner::{Learner, LearnerPhase};
 use super::{QuorumPeer, Role};
-use crate::observe::{ApplyReason, ServerState, ZabState};
+use crate::observe::{ApplyReason, ServerState, SyncMode, ZabState};
 
 impl QuorumPeer {
     /// Turns LOOKING and starts an FLE round with the in-memory `lastProcessedZxid`.
@@ -88,6 +88,15 @@ impl QuorumPeer {
             Role::Learning(l) => {
                 if let Some(conn) = l.conn {
                     out.push(ServerAction::Close { conn });
+                }
+                let unfinished = l.phase != LearnerPhase::Broadcast;
+                if unfinished && l.sync_mode == Some(SyncMode::Snap) {
+                    // ZK-3642: a failed SNAP sync must not leave the unlogged image in memory;
+                    // ZooKeeper clears the database and reloads it from disk.
+                    if let Err(e) = self.reload_database(ApplyReason::Recovery, out) {
+                        self.halt(format!("reload after a failed SNAP sync: {e}"), out);
+                        return;
+                    }
                 }
             }
             Role::Looking => {}

@@ -16,6 +16,24 @@
 //!
 //! Durability rule: an ACK, a LEADERINFO, an ACKEPOCH or a NEWLEADER ACK leaves only from the
 //! continuation ([`disk::Then`]) of the disk job that makes its premise durable.
+//!
+//! Driver contract beyond [`io`]: a quorum connection [`ServerInput::Accepted`] by a server that
+//! is not LEADING is closed at once (ZooKeeper has no listener then); a learner whose connection
+//! closes before LEADERINFO treats it as refused and retries every second for `initLimit` ticks.
+//! Disk operations are issued one at a time (the next only after the previous `DiskDone`).
+//!
+//! STATUS (what is modelled, and what is not yet):
+//! - done: recovery with the epoch-file checks, FLE glue, discovery, DIFF/TRUNC/SNAP (committed
+//!   window and on-disk log), NEWLEADER durability order (§7.4), broadcast with in-order commit,
+//!   INFORM, `sync`, PING/touches, `syncLimit`/`initLimit`/SyncLimitCheck, session expiry,
+//!   ConnectRequest/revalidation, per-session request order, ZK-2845 fast-forward, ZK-3642,
+//!   counter rollover, variants ZK-1154 and ZK-4643;
+//! - stand-ins: file formats ([`storage`], until `persist/` lands); the request context carries
+//!   no auth ids (addAuth is not forwarded);
+//! - group commit: appends queued behind the running log job share its successor's fsync;
+//! - not modelled: purge
+//!   (`snapRetainCount`), local sessions, reconfig, read-only mode, `loadData`'s dead-session
+//!   cleanup, the observer election delay.
 
 pub mod broadcast;
 pub mod clients;
@@ -30,6 +48,8 @@ pub mod learner_broadcast;
 pub mod looking;
 pub mod notification;
 pub mod quorum_packet;
+#[cfg(test)]
+mod rollover_tests;
 pub mod storage;
 pub mod sync_follower;
 pub mod variant;
@@ -81,6 +101,22 @@ pub struct LogState {
     pub since_snapshot: u64,
     /// `snapCount/2 + randRoll`: the count that triggers a snapshot.
     pub snap_threshold: u64,
+    /// The seeded generator behind `randRoll` (from `Start`'s entropy).
+    pub roll_state: u64,
+}
+
+impl LogState {
+    /// `SyncRequestProcessor.resetSnapshotStats`: a fresh `randRoll` in `[0, snapCount/2)`.
+    pub fn reroll(&mut self, snap_count: u32) {
+        // splitmix64: deterministic, seeded by the driver's entropy.
+        self.roll_state = self.roll_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.roll_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let half = u64::from(snap_count / 2).max(1);
+        self.snap_threshold = half + z % half;
+    }
 }
 
 /// One ZooKeeper server.
