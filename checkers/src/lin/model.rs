@@ -38,6 +38,20 @@ pub trait Model {
         self.step(state, input, output).is_some()
     }
 
+    /// Whether a read-only operation that does not fit `state` can never fit, whatever
+    /// subset of `writers` (the not-yet-linearized, state-changing operations that may still be
+    /// linearized before it returns) is applied in whatever order. Returning `true` prunes the
+    /// configuration; the default never prunes.
+    fn unreachable(
+        &self,
+        _state: &Self::State,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+        _writers: &[&Self::Input],
+    ) -> bool {
+        false
+    }
+
     /// Whether the operation never changes the state wherever `step` accepts it (a read, a
     /// failed compare-and-set). Such operations are linearized eagerly, without a choice
     /// point: it is always safe to linearize a state-preserving operation as early as it may.

@@ -209,6 +209,8 @@ pub fn search<M: Model>(
         states: DetMap::new(),
         transitions: DetMap::new(),
     };
+    let writers = concurrent_writers(ops, &read_only, &determinate);
+    let mut writer_inputs: Vec<&M::Input> = Vec::new();
     let mut state = machine.intern(model.init());
     let mut bits = Bitset::new(ops.len());
     let mut memo = ConfigSet::new(bits.words().len());
@@ -254,6 +256,24 @@ pub fn search<M: Model>(
                 }
                 bits.clear(i);
                 backtrack = read_only[i];
+            } else if read_only[i] && determinate[i] {
+                // A read that must still be linearized and can never fit: this configuration
+                // is dead.
+                writer_inputs.clear();
+                let pending = writers[i]
+                    .iter()
+                    .map(|&w| w as usize)
+                    .filter(|&w| !bits.contains(w));
+                writer_inputs.extend(pending.map(|w| &ops[w].input));
+                let Some((current, _)) = machine.states.entry(state as usize) else {
+                    unreachable!("state id {state} was interned");
+                };
+                backtrack = model.unreachable(
+                    current,
+                    &ops[i].input,
+                    ops[i].output.as_ref(),
+                    &writer_inputs,
+                );
             }
             if !backtrack {
                 entry = list.next[entry];
@@ -283,4 +303,31 @@ pub fn search<M: Model>(
     stats.configs = memo.len();
     stats.states = machine.states.len();
     (result, stats)
+}
+
+/// For each read-only operation with a known outcome, the state-changing operations that may
+/// be linearized before it and are not necessarily linearized when it becomes callable: those
+/// invoked before it returned and not returned before it was invoked.
+fn concurrent_writers<I, O>(
+    ops: &[&Op<I, O>],
+    read_only: &[bool],
+    determinate: &[bool],
+) -> Vec<Vec<u32>> {
+    let mut by_call: Vec<usize> = (0..ops.len()).filter(|&w| !read_only[w]).collect();
+    by_call.sort_by_key(|&w| ops[w].call);
+    (0..ops.len())
+        .map(|r| {
+            if !(read_only[r] && determinate[r]) {
+                return Vec::new();
+            }
+            let (call, ret) = (ops[r].call, ops[r].ret.unwrap_or(u64::MAX));
+            let end = by_call.partition_point(|&w| ops[w].call <= ret);
+            by_call[..end]
+                .iter()
+                .copied()
+                .filter(|&w| ops[w].ret.is_none_or(|t| t >= call))
+                .map(|w| w as u32)
+                .collect()
+        })
+        .collect()
 }

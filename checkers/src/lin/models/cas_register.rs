@@ -64,6 +64,24 @@ impl Model for CasRegister {
         }
     }
 
+    fn unreachable(
+        &self,
+        s: &Option<i64>,
+        _input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+        writers: &[&RegisterInput],
+    ) -> bool {
+        let Some(RegisterOutput::Read(v)) = output else {
+            return false;
+        };
+        // Only a pending write or cas of exactly that value could still produce it.
+        v != s
+            && !writers.iter().any(|w| match w {
+                RegisterInput::Write(x) | RegisterInput::Cas(_, x) => Some(*x) == *v,
+                RegisterInput::Read => false,
+            })
+    }
+
     fn is_read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
         matches!(input, RegisterInput::Read) || matches!(output, Some(RegisterOutput::Cas(false)))
     }

@@ -82,6 +82,24 @@ impl Model for Kv {
         }
     }
 
+    fn unreachable(
+        &self,
+        s: &Self::State,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+        writers: &[&KvInput],
+    ) -> bool {
+        let Some(KvOutput::Value(v)) = output else {
+            return false;
+        };
+        // The value can only grow by appends from the current value or from a pending put's.
+        let current = s.get(&input.key).map_or("", String::as_str);
+        let from_put = writers.iter().any(|w| {
+            w.key == input.key && matches!(&w.action, KvAction::Put(p) if v.starts_with(p.as_str()))
+        });
+        !from_put && !v.starts_with(current)
+    }
+
     fn is_read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
         input.action == KvAction::Get
     }
