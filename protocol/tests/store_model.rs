@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use zabsim_protocol::acl::Acl;
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::request::Request;
-use zabsim_protocol::store::{apply, prep, read, DataTree};
+use zabsim_protocol::store::{RequestContext, StoreConfig, WriteRequest, ZkDatabase};
 use zabsim_protocol::types::{SessionId, Xid, Zxid};
 
 const PATHS: [&str; 5] = ["/a", "/b", "/a/x", "/a/y", "/b/z"];
@@ -92,21 +92,48 @@ fn request(op: &Op) -> Request {
     }
 }
 
+fn ctx(k: usize) -> RequestContext {
+    RequestContext {
+        session: SessionId(1),
+        xid: Xid(k as i32),
+        auth: Vec::new(),
+    }
+}
+
 proptest! {
+    /// Goal: prep + apply (with a pipeline of up to three uncommitted txns, so prep reads the
+    /// outstanding changes) agree with the map model on every error and every final value,
+    /// and the incremental digest equals a from-scratch recomputation.
     #[test]
-    fn tree_agrees_with_reference_model(ops in proptest::collection::vec(op(), 0..40)) {
-        let mut tree = DataTree::new();
+    fn tree_agrees_with_reference_model(ops in proptest::collection::vec(op(), 0..40), depth in 1usize..4) {
+        let mut db = ZkDatabase::new(StoreConfig::new(1, 2000), 0);
+        let session = db.prep(&ctx(0), &WriteRequest::CreateSession { timeout_ms: 10_000 }, Zxid(1), 0);
+        let _ = db.apply(&session);
         let mut model = BTreeMap::new();
+        let mut pipeline = std::collections::VecDeque::new();
         for (k, op) in ops.iter().enumerate() {
-            let zxid = Zxid(k as u64 + 1);
-            let entry = prep(&tree, SessionId(1), Xid(k as i32), &request(op), zxid, 0);
-            let got = apply(&mut tree, &entry).map(|_| ());
-            prop_assert_eq!(got, model_step(&mut model, op));
-            prop_assert_eq!(tree.last_processed_zxid, zxid);
+            let zxid = Zxid(k as u64 + 2);
+            let entry = db.prep(&ctx(k + 1), &WriteRequest::Client(request(op)), zxid, 0);
+            pipeline.push_back((entry, model_step(&mut model, op)));
+            while pipeline.len() >= depth {
+                let (entry, expected) = pipeline.pop_front().expect("non-empty");
+                let got = db.apply(&entry).response.map(|_| ());
+                prop_assert_eq!(got, expected);
+                prop_assert_eq!(db.last_processed_zxid(), entry.header.zxid);
+                if let Some(d) = entry.digest {
+                    prop_assert_eq!(d.tree_digest, db.digest());
+                }
+            }
         }
-        prop_assert_eq!(tree.node_count(), model.len() + 1);
+        while let Some((entry, expected)) = pipeline.pop_front() {
+            prop_assert_eq!(db.apply(&entry).response.map(|_| ()), expected);
+        }
+        prop_assert_eq!(db.outstanding_changes(), 0);
+        prop_assert_eq!(db.digest(), db.tree().recompute_digest());
+        // The root, /zookeeper, /zookeeper/quota, /zookeeper/config.
+        prop_assert_eq!(db.tree().node_count(), model.len() + 4);
         for (p, (d, v)) in &model {
-            let r = read(&tree, SessionId(1), &Request::GetData { path: p.clone(), watch: false });
+            let r = db.read(&ctx(0), &Request::GetData { path: p.clone(), watch: false });
             match r {
                 Ok(zabsim_protocol::request::Response::GetData { data, stat }) => {
                     prop_assert_eq!(data, Some(vec![*d]));
