@@ -1,6 +1,13 @@
-//! `zabsim sweep SCENARIO --seeds A..B [--jobs N] [--variant NAME]...`: runs a range of seeds in
-//! parallel (rayon; each seed is its own single-threaded simulation), shows progress, prints a
-//! summary with every failing seed's reproduce line, and exits with the worst outcome.
+//! `zabsim sweep SCENARIO --seeds A..B [--jobs N] [--shard I/N] [--out DIR] [--resume] [--json]`:
+//! runs a range of seeds in parallel (rayon; each seed is its own single-threaded simulation),
+//! shows progress on a terminal, prints a summary with every failing seed's reproduce line, and
+//! exits with the worst outcome.
+//!
+//! `--shard I/N` keeps the seeds `s` with `(s - A) % N == I`, so N machines of a batch scheduler
+//! cover the range exactly once. With `--out DIR` each seed's result is appended to
+//! `DIR/results.jsonl` as one line written in a single call (a killed sweep loses at most the seeds
+//! in flight), and the summary is written as `summary.json` and `summary.md`; `--resume` skips
+//! the seeds already in `results.jsonl`.
 
 use super::exit;
 use super::run::prepare;
@@ -25,9 +32,96 @@ pub struct SweepArgs {
     /// Switch a protocol variant on (repeatable).
     #[arg(long = "variant")]
     pub variants: Vec<String>,
-    /// Print one JSON line per seed.
+    /// Run only shard I of N (`I/N`, 0-based).
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Append per-seed results and write the summary (JSON and Markdown) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the seeds already recorded in `--out`'s results.jsonl.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+    /// Make the last stdout line the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses `I/N`.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--shard {text}: expected I/N with 0 <= I < N");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let i: u64 = i.trim().parse().map_err(|_| bad())?;
+    let n: u64 = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// One seed's result as `results.jsonl` keeps it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// pass / violation / undecided.
+    pub outcome: String,
+    /// Whether it met the scenario's `expect`.
+    pub met: bool,
+    /// Kernel events.
+    pub events: u64,
+    /// The first violation or undecided reason.
+    pub first: String,
+    /// The reproduce line.
+    pub reproduce: String,
+}
+
+impl SeedResult {
+    fn of(scenario: &crate::scenario::Scenario, r: &Report) -> SeedResult {
+        SeedResult {
+            seed: r.seed,
+            outcome: r.outcome.name().to_string(),
+            met: meets_expectation(scenario, r),
+            events: r.metrics.events,
+            first: r
+                .violations
+                .first()
+                .map(|v| format!("[{}] {}", v.judge, v.kind))
+                .or_else(|| r.undecided.first().cloned())
+                .unwrap_or_default(),
+            reproduce: r.reproduce.clone(),
+        }
+    }
+}
+
+fn read_done(dir: &std::path::Path) -> Result<Vec<SeedResult>, String> {
+    let file = dir.join("results.jsonl");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(Vec::new());
+    };
+    let mut done = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<SeedResult>(line) {
+            Ok(r) => done.push(r),
+            // A line cut by a kill is the last one: it is re-run.
+            Err(_) if i + 1 == text.lines().count() => {}
+            Err(e) => return Err(format!("{}:{}: {e}", file.display(), i + 1)),
+        }
+    }
+    Ok(done)
+}
+
+fn append_result(dir: &std::path::Path, r: &SeedResult) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut line = serde_json::to_string(r).map_err(std::io::Error::other)?;
+    line.push('\n');
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("results.jsonl"))?;
+    f.write_all(line.as_bytes())
 }
 
 /// Parses `A..B` or `N`.
@@ -55,10 +149,36 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return exit::bad_input(e),
     };
-    let seeds = match parse_seeds(&args.seeds) {
+    let range = match parse_seeds(&args.seeds) {
         Ok(s) => s,
         Err(e) => return exit::bad_input(e),
     };
+    let (shard, shards) = match args.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s.unwrap_or((0, 1)),
+        Err(e) => return exit::bad_input(e),
+    };
+    let mut done = Vec::new();
+    if let Some(dir) = &args.out {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return exit::bad_input(format!("--out {}: {e}", dir.display()));
+        }
+        if args.resume {
+            done = match read_done(dir) {
+                Ok(d) => d,
+                Err(e) => return exit::bad_input(e),
+            };
+        } else if dir.join("results.jsonl").exists() {
+            return exit::bad_input(format!(
+                "--out {}: results.jsonl exists (use --resume to continue it)",
+                dir.display()
+            ));
+        }
+    }
+    let seeds: Vec<u64> = range
+        .clone()
+        .filter(|s| (s - range.start) % shards == shard)
+        .filter(|s| !done.iter().any(|d| d.seed == *s))
+        .collect();
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
@@ -67,16 +187,22 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Err(e) => return exit::bad_input(format!("--jobs: {e}")),
     };
     let path = args.scenario.display().to_string();
-    let bar = ProgressBar::new(seeds.end - seeds.start);
+    let bar = ProgressBar::new(seeds.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} (eta {eta}) {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let reports: Vec<Report> = pool.install(|| {
+    #[allow(
+        clippy::disallowed_methods,
+        clippy::disallowed_types,
+        reason = "wall-clock time of the sweep for its summary; never enters a simulation"
+    )]
+    let started = std::time::Instant::now();
+    let write_lock = std::sync::Mutex::new(());
+    let fresh: Vec<SeedResult> = pool.install(|| {
         seeds
-            .clone()
-            .into_par_iter()
-            .map(|seed| {
+            .par_iter()
+            .map(|&seed| {
                 let spec = RunSpec {
                     scenario_path: &path,
                     scenario: &scenario,
@@ -84,65 +210,85 @@ pub fn run(args: SweepArgs) -> ExitCode {
                     variants: &variants,
                 };
                 let (report, _) = runner::run(&spec);
+                let result = SeedResult::of(&scenario, &report);
+                if let Some(dir) = &args.out {
+                    let _guard = write_lock.lock();
+                    if let Err(e) = append_result(dir, &result) {
+                        eprintln!("error: cannot append to {}: {e}", dir.display());
+                    }
+                }
                 bar.inc(1);
-                report
+                result
             })
             .collect()
     });
     bar.finish_and_clear();
-    summarize(&scenario, &reports, args.json)
+    let wall_ms = started.elapsed().as_millis() as u64;
+    let mut all = done;
+    all.extend(fresh);
+    all.sort_by_key(|r| r.seed);
+    summarize(&scenario, &all, args.out.as_deref(), args.json, wall_ms)
 }
 
-fn summarize(scenario: &crate::scenario::Scenario, reports: &[Report], json: bool) -> ExitCode {
-    let count = |o: RunOutcome| reports.iter().filter(|r| r.outcome == o).count();
-    if json {
-        for r in reports {
-            if let Ok(line) = serde_json::to_string(r) {
-                println!("{line}");
-            }
-        }
-    }
-    let unmet: Vec<&Report> = reports
-        .iter()
-        .filter(|r| !meets_expectation(scenario, r))
-        .collect();
-    println!(
+fn summarize(
+    scenario: &crate::scenario::Scenario,
+    results: &[SeedResult],
+    out: Option<&std::path::Path>,
+    json: bool,
+    wall_ms: u64,
+) -> ExitCode {
+    let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+    let unmet: Vec<&SeedResult> = results.iter().filter(|r| !r.met).collect();
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    let rate = events as f64 / (wall_ms.max(1) as f64 / 1000.0);
+    let headline = format!(
         "{} seeds: {} pass, {} violation, {} undecided; {} do not meet `expect: {:?}`",
-        reports.len(),
-        count(RunOutcome::Pass),
-        count(RunOutcome::Violation),
-        count(RunOutcome::Undecided),
+        results.len(),
+        count("pass"),
+        count("violation"),
+        count("undecided"),
         unmet.len(),
         scenario.expect
     );
-    let events: u64 = reports.iter().map(|r| r.metrics.events).sum();
-    let virtual_ms: f64 = reports.iter().map(|r| r.metrics.virtual_time_ms).sum();
-    println!(
-        "  {events} events, {:.1} s virtual in all",
-        virtual_ms / 1000.0
-    );
-    for r in unmet.iter().take(20) {
-        let first = r
-            .violations
-            .first()
-            .map(|v| format!("[{}] {}", v.judge, v.kind))
-            .or_else(|| r.undecided.first().cloned())
-            .unwrap_or_default();
-        println!("  seed {} {}: {first}", r.seed, r.outcome.name());
+    println!("{headline}");
+    println!("  {events} events in {wall_ms} ms wall ({rate:.0} events/s)");
+    let mut md = format!("# sweep\n\n{headline}\n\n{events} events in {wall_ms} ms wall ({rate:.0} events/s)\n\n| seed | outcome | first finding | reproduce |\n|---|---|---|---|\n");
+    for r in &unmet {
+        println!("  seed {} {}: {}", r.seed, r.outcome, r.first);
         println!("    reproduce: {}", r.reproduce);
+        md.push_str(&format!(
+            "| {} | {} | {} | `{}` |\n",
+            r.seed, r.outcome, r.first, r.reproduce
+        ));
     }
-    let worst = reports
-        .iter()
-        .map(|r| r.outcome)
-        .max_by_key(|o| match o {
-            RunOutcome::Pass => 0,
-            RunOutcome::Undecided => 1,
-            RunOutcome::Violation => 2,
-        })
-        .unwrap_or(RunOutcome::Pass);
-    if unmet.is_empty() {
-        ExitCode::from(exit::PASS)
+    let summary = serde_json::json!({
+        "seeds": results.len(),
+        "passed": results.iter().filter(|r| r.met).count(),
+        "failed": unmet.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        "undecided": results.iter().filter(|r| r.outcome == "undecided").map(|r| r.seed).collect::<Vec<_>>(),
+        "events": events,
+        "wall_ms": wall_ms,
+    });
+    if let Some(dir) = out {
+        let written = std::fs::write(dir.join("summary.json"), summary.to_string())
+            .and_then(|_| std::fs::write(dir.join("summary.md"), md));
+        if let Err(e) = written {
+            eprintln!("error: cannot write the summary in {}: {e}", dir.display());
+        }
+    }
+    if json {
+        println!("{summary}");
+    }
+    let worst = if unmet.iter().any(|r| r.outcome == "violation") {
+        RunOutcome::Violation
+    } else if unmet.is_empty() {
+        RunOutcome::Pass
     } else {
-        ExitCode::from(worst.exit_code().max(1))
-    }
+        RunOutcome::Undecided
+    };
+    ExitCode::from(if unmet.is_empty() {
+        exit::PASS
+    } else {
+        worst.exit_code().max(1)
+    })
 }
