@@ -43,6 +43,10 @@ pub struct ServerModel {
     pub digests: BTreeMap<Zxid, i64>,
     /// When it last entered its current peer state.
     pub state_since: TimeNs,
+    /// A database a SNAP sync installed in memory and not yet written: it becomes the durable
+    /// sequence when the server takes a snapshot at or after its zxid (ZooKeeper's learner writes
+    /// it at NEWLEADER), and a crash before that loses it.
+    pub pending_snap: Option<(Zxid, Vec<TxnHeader>)>,
 }
 
 impl ServerModel {
@@ -58,6 +62,7 @@ impl ServerModel {
             tree: Vec::new(),
             last_committed: Zxid::ZERO,
             digests: BTreeMap::new(),
+            pending_snap: None,
             state_since: 0,
         }
     }
@@ -226,6 +231,7 @@ impl ClusterModel {
             Observation::Crashed { server } => {
                 let s = self.server(*server);
                 s.alive = false;
+                s.pending_snap = None;
                 s.tree.clear();
                 s.last_committed = Zxid::ZERO;
                 s.leader = None;
@@ -247,8 +253,22 @@ impl ClusterModel {
                 s.current_epoch = *current_epoch;
                 s.state_since = time;
             }
+            Observation::SnapshotTaken { server, zxid } => {
+                let s = self.server(*server);
+                if s.pending_snap.as_ref().is_some_and(|(z, _)| z <= zxid) {
+                    if let Some((snap_zxid, base)) = s.pending_snap.take() {
+                        let later: Vec<TxnHeader> = s
+                            .log
+                            .iter()
+                            .filter(|h| h.zxid > snap_zxid)
+                            .copied()
+                            .collect();
+                        s.log = base;
+                        s.log.extend(later);
+                    }
+                }
+            }
             Observation::SyncModeChosen { .. }
-            | Observation::SnapshotTaken { .. }
             | Observation::SessionCreated { .. }
             | Observation::SessionExpired { .. }
             | Observation::SessionClosed { .. }
@@ -321,7 +341,9 @@ impl ClusterModel {
         };
         let s = self.server(server);
         s.tree = base.clone();
-        s.log = base;
+        // Durable only once the snapshot is written (`SnapshotTaken`); until then the disk
+        // holds the old log, and txns logged after the install join the image then.
+        s.pending_snap = Some((zxid, base));
         s.last_committed = s.last_committed.min(zxid);
         if let Some(d) = digest {
             s.digests.insert(zxid, d);
