@@ -93,10 +93,29 @@ impl ElectionAction {
     }
 }
 
-/// The effects of one step, with the votes looped back to ourselves still to be received.
+/// Splits one step's actions into the server actions to carry out (in order) and the decision,
+/// if the step made one (`Decided` is always a step's last action).
+pub fn split_actions(
+    actions: Vec<ElectionAction>,
+) -> (Vec<ServerAction>, Option<(Vote, ServerState)>) {
+    let mut decision = None;
+    let mut server_actions = Vec::with_capacity(actions.len());
+    for action in actions {
+        assert!(decision.is_none(), "nothing follows a decision in a step");
+        match action {
+            ElectionAction::Decided { vote, state } => decision = Some((vote, state)),
+            other => server_actions.extend(other.to_server_action()),
+        }
+    }
+    (server_actions, decision)
+}
+
+/// The effects of one step, with the votes still to be taken in it.
 #[derive(Debug, Default)]
 pub(super) struct Outbox {
     actions: Vec<ElectionAction>,
+    /// Votes already through the receiver, queued for the round (`recvqueue`), taken first.
+    pub(super) queued: VecDeque<(ServerId, Notification)>,
     /// Votes sent to ourselves, received after the step that sent them.
     pub(super) loopback: VecDeque<Notification>,
 }
@@ -144,6 +163,13 @@ impl Outbox {
             kept.push(action);
         }
         kept.reverse();
+        let decided = kept
+            .iter()
+            .position(|a| matches!(a, ElectionAction::Decided { .. }));
+        assert!(
+            decided.is_none_or(|at| at + 1 == kept.len()),
+            "a decision ends the step: {kept:?}"
+        );
         kept
     }
 }

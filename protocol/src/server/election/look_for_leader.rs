@@ -329,6 +329,8 @@ impl FastLeaderElection {
             });
         }
         out.loopback.clear();
+        out.queued.clear();
+        self.last_proposal = Some(election.proposal);
         self.current_vote = Some(vote);
         self.peer_state = state;
         out.push(ElectionAction::Decided { vote, state });

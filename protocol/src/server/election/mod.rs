@@ -28,8 +28,12 @@
 //!   the current vote and the peer state it decided (how a newcomer learns the leader);
 //! - pass [`ServerTimer::ElectionNotificationTimeout`](crate::server::ServerTimer) and
 //!   `ElectionFinalize` to [`FastLeaderElection::on_timer`] (see [`ElectionTimer`]);
-//! - carry out the returned [`ElectionAction`]s in order ([`ElectionAction::to_server_action`]
-//!   maps all but `Decided`); on `Decided`, take the role;
+//! - carry out the returned [`ElectionAction`]s in order ([`split_actions`] maps them onto
+//!   [`ServerAction`](crate::server::ServerAction)s and hands back the decision, if any); on a
+//!   decision, take the role;
+//! - if the peer turns LOOKING but waits before electing (an observer's election delay), call
+//!   [`FastLeaderElection::set_looking`] first: votes arriving meanwhile are queued for the round,
+//!   as ZooKeeper's `recvqueue` keeps them;
 //! - after syncing with (or becoming) the established leader, call
 //!   [`FastLeaderElection::update_election_vote`] with the new epoch
 //!   (`QuorumPeer.updateElectionVote`), so that late joiners see a consistent `peerEpoch`.
@@ -37,6 +41,39 @@
 //! Votes to ourselves (FLE sends its vote to every voter, itself included) never leave the
 //! object: `QuorumCnxManager` loops them back, and so does FLE, receiving them right after the
 //! step that sent them. `minNotificationInterval` is ZooKeeper's default, `finalizeWait`.
+//!
+//! What FLE guarantees (and does not) is stated and property-tested in
+//! `protocol/tests/election_properties.rs`: decided votes are real candidacies that dominate a
+//! quorum's, roles match votes, and agreement on the maximal candidacy holds when every vote
+//! arrives within `finalizeWait`; under arbitrary delays deciders can disagree, which Zab's
+//! discovery resolves.
+//!
+//! A single-voter ensemble elects itself after one `finalizeWait` (its own looped-back vote is a
+//! quorum):
+//!
+//! ```
+//! use zabsim_protocol::observe::ServerState;
+//! use zabsim_protocol::server::election::{ElectionAction, ElectionTimer, FastLeaderElection};
+//! use zabsim_protocol::server::QuorumConfig;
+//! use zabsim_protocol::types::{Epoch, LocalTime, ServerId, Zxid};
+//!
+//! let config = QuorumConfig::with_voters(1);
+//! let mut fle = FastLeaderElection::new(ServerId(1), &config);
+//! let now = LocalTime(0);
+//! let actions = fle.start(now, Zxid::new(Epoch(1), 7), Epoch(1));
+//! // Nothing to send (the only voter is us); the quorum starts the finalize wait.
+//! let finalize_at = now.plus_millis(200);
+//! assert!(actions.contains(&ElectionAction::SetTimer {
+//!     timer: ElectionTimer::Finalize,
+//!     at: finalize_at,
+//! }));
+//! let decided = fle.on_timer(finalize_at, ElectionTimer::Finalize);
+//! let [ElectionAction::Decided { vote, state }] = decided.as_slice() else {
+//!     panic!("expected a decision, got {decided:?}");
+//! };
+//! assert_eq!((vote.leader, *state), (ServerId(1), ServerState::Leading));
+//! assert_eq!(vote.election_epoch, 1);
+//! ```
 //!
 //! What ZooKeeper does that is not modelled: dynamic reconfiguration (the vote's config bytes,
 //! next-config voters), the two-node `QuorumOracleMaj`, hierarchical quorums and weights
@@ -50,8 +87,8 @@ mod receiver;
 mod tracker;
 mod vote;
 
-pub use action::{ElectionAction, ElectionTimer};
-pub use vote::{Proposal, RecordedVote, Vote, NOTIFICATION_VERSION};
+pub use action::{split_actions, ElectionAction, ElectionTimer};
+pub use vote::{Proposal, Vote, NOTIFICATION_VERSION};
 
 use crate::observe::ServerState;
 use crate::server::config::QuorumConfig;
@@ -59,6 +96,7 @@ use crate::server::notification::Notification;
 use crate::types::{Epoch, LocalTime, ServerId, Zxid};
 use action::Outbox;
 use look_for_leader::LookForLeader;
+use std::collections::VecDeque;
 
 /// Fast Leader Election for one server (see the [module docs](self) for the contract).
 #[derive(Debug)]
@@ -76,13 +114,24 @@ pub struct FastLeaderElection {
     peer_state: ServerState,
     /// The running `lookForLeader`, if any.
     election: Option<LookForLeader>,
+    /// Votes received while LOOKING with no round running (`recvqueue`), taken by the next
+    /// `start`. Bounded like `QuorumCnxManager`'s receive queue: the oldest is dropped.
+    pending: VecDeque<(ServerId, Notification)>,
+    /// The last round's final proposal (ZooKeeper's `proposedLeader`, `proposedZxid` and
+    /// `proposedEpoch` outlive `lookForLeader`), answered to older-round voters between rounds.
+    last_proposal: Option<Proposal>,
+    /// `shutdown` was called: nothing is received any more (the messenger threads are down).
+    shut_down: bool,
 }
+
+/// `QuorumCnxManager.RECV_CAPACITY`: votes kept while no round takes them.
+pub const RECV_CAPACITY: usize = 100;
 
 impl FastLeaderElection {
     /// FLE for server `myid` of the ensemble in `config`.
     ///
-    /// Panics if `myid` is not in `config` or `finalizeWait` is 0 (the caller validates
-    /// `zoo.cfg`; FLE would spin on zero-length timeouts).
+    /// Panics if `myid` is not in `config`, or `finalizeWait` or `maxNotificationInterval` is 0
+    /// (the caller validates `zoo.cfg`; FLE would spin on zero-length timeouts).
     pub fn new(myid: ServerId, config: &QuorumConfig) -> FastLeaderElection {
         let me = config.peers.iter().find(|p| p.sid == myid);
         assert!(
@@ -91,6 +140,10 @@ impl FastLeaderElection {
             config.peers
         );
         assert!(config.finalize_wait_ms > 0, "finalizeWait must be positive");
+        assert!(
+            config.max_notification_interval_ms > 0,
+            "maxNotificationInterval must be positive"
+        );
         assert!(
             config.voters().next().is_some(),
             "an ensemble needs at least one voter"
@@ -103,6 +156,9 @@ impl FastLeaderElection {
             current_vote: None,
             peer_state: ServerState::Looking,
             election: None,
+            pending: VecDeque::new(),
+            last_proposal: None,
+            shut_down: false,
         }
     }
 
@@ -124,6 +180,7 @@ impl FastLeaderElection {
         );
         self.logicalclock += 1;
         self.peer_state = ServerState::Looking;
+        self.shut_down = false;
         if self.current_vote.is_none() {
             // QuorumPeer.startLeaderElection: the initial current vote is our own candidacy.
             self.current_vote = Some(Vote {
@@ -146,14 +203,25 @@ impl FastLeaderElection {
             timer: ElectionTimer::NotificationTimeout,
             at: now.plus_millis(min_interval_ms),
         });
+        // Votes that arrived before the round are already in the queue, ahead of our own.
+        out.queued = std::mem::take(&mut self.pending);
         self.finish(now, out)
+    }
+
+    /// `QuorumPeer.setPeerState(LOOKING)` ahead of [`start`](Self::start), when the peer waits
+    /// before electing (an observer's `observerElectionDelay`): from now on votes are queued for
+    /// the next round, and answered as a LOOKING server answers them. Not needed when `start`
+    /// follows in the same step.
+    pub fn set_looking(&mut self) {
+        assert!(self.election.is_none(), "{}: a round is running", self.myid);
+        self.peer_state = ServerState::Looking;
     }
 
     /// A notification from `from` arrived on the election channel.
     ///
-    /// Before the first [`start`](Self::start) (and after [`shutdown`](Self::shutdown)) there is
-    /// no FLE instance and the notification is dropped, like a vote sent to a server that is not
-    /// up yet; the sender resends on its timeout.
+    /// While LOOKING with no round running (before the first [`start`](Self::start), or after
+    /// [`set_looking`](Self::set_looking)) a voter's vote is queued for the next round, as
+    /// ZooKeeper's `recvqueue` keeps it; after [`shutdown`](Self::shutdown) nothing is received.
     pub fn on_notification(
         &mut self,
         now: LocalTime,
@@ -174,14 +242,18 @@ impl FastLeaderElection {
     }
 
     /// Abandons the running election, if any, without a decision (`FastLeaderElection.shutdown`,
-    /// e.g. the server is stopping). Returns the timer cancellations.
+    /// e.g. the server is stopping). Until the next [`start`](Self::start) nothing is received
+    /// (ZooKeeper builds a new FLE then). Returns the timer cancellations.
     pub fn shutdown(&mut self) -> Vec<ElectionAction> {
         let mut out = Outbox::default();
         if let Some(election) = self.election.take() {
+            self.last_proposal = Some(election.proposal);
             out.push(ElectionAction::CancelTimer {
                 timer: election.armed_timer(),
             });
         }
+        self.pending.clear();
+        self.shut_down = true;
         out.into_actions()
     }
 
@@ -230,14 +302,21 @@ impl FastLeaderElection {
         self.config.voters().any(|v| v == sid)
     }
 
-    /// Receives the votes looped back to ourselves, then hands out the step's actions.
+    /// Takes the queued votes, then receives the votes looped back to ourselves, then hands out
+    /// the step's actions.
     fn finish(&mut self, now: LocalTime, mut out: Outbox) -> Vec<ElectionAction> {
+        // Each vote taken can change our proposal at most once, and each change loops one vote
+        // back; our own looped-back votes never change it. Hence the bound below.
+        let loopback_max = out.queued.len() + out.loopback.len() + 1;
+        while let Some((from, notification)) = out.queued.pop_front() {
+            self.poll_returned(now, from, notification, &mut out);
+        }
         let mut received = 0;
         while let Some(notification) = out.loopback.pop_front() {
             received += 1;
             assert!(
-                received <= 8,
-                "{}: looped-back votes keep coming",
+                received <= loopback_max,
+                "{}: looped-back votes keep coming ({received})",
                 self.myid
             );
             self.receive(now, self.myid, notification, &mut out);

@@ -1,11 +1,13 @@
 //! The receiving side (`FastLeaderElection.Messenger.WorkerReceiver`): every notification passes
 //! here first. It answers whoever needs our vote and hands votes to the running
-//! `lookForLeader` round.
+//! `lookForLeader` round (or queues them for the next one while LOOKING between rounds).
 //!
 //! Who gets an answer, and with what:
 //! - a non-voter (an observer): always, with `currentVote`, our `logicalclock` and our state; its
 //!   notification goes no further;
-//! - while we are LOOKING, a LOOKING voter in an older round: our current proposal in our round;
+//! - while we are LOOKING, a LOOKING voter in an older round: our current proposal in our round
+//!   (between rounds, the last round's final proposal, as ZooKeeper's `getVote()` still holds
+//!   it);
 //! - once we have decided, a LOOKING voter: `currentVote` (with the round it was decided in) and
 //!   our state — the only way a newcomer learns who leads.
 
@@ -24,10 +26,10 @@ impl FastLeaderElection {
         notification: Notification,
         out: &mut Outbox,
     ) {
-        let looking = self.peer_state == ServerState::Looking;
-        if looking && self.election.is_none() {
-            return; // no FLE instance running: nobody reads the queue
+        if self.shut_down {
+            return; // the messenger is down
         }
+        let looking = self.peer_state == ServerState::Looking;
         if !self.valid_voter(from) {
             self.answer_non_voter(from, out);
             return;
@@ -38,12 +40,26 @@ impl FastLeaderElection {
             {
                 self.answer_older_round(from, out);
             }
-            self.poll_returned(now, from, notification, out);
+            if self.election.is_some() {
+                self.poll_returned(now, from, notification, out);
+            } else {
+                self.queue_for_next_round(from, notification);
+            }
             return;
         }
         if notification.state == ServerState::Looking {
             self.answer_when_not_looking(from, out);
         }
+    }
+
+    /// No round is running yet: keep the vote for the next one, dropping the oldest beyond
+    /// [`RECV_CAPACITY`](super::RECV_CAPACITY).
+    fn queue_for_next_round(&mut self, from: ServerId, notification: Notification) {
+        if self.pending.len() == super::RECV_CAPACITY {
+            self.pending.pop_front();
+        }
+        self.pending.push_back((from, notification));
+        assert!(self.pending.len() <= super::RECV_CAPACITY);
     }
 
     /// A non-voter's notification: answer with `currentVote` in our round and state.
@@ -64,13 +80,13 @@ impl FastLeaderElection {
 
     /// A LOOKING voter behind our round: tell it our proposal and round so it catches up.
     fn answer_older_round(&self, from: ServerId, out: &mut Outbox) {
-        let Some(election) = self.election.as_ref() else {
+        assert_eq!(self.peer_state, ServerState::Looking);
+        // `getVote()`: the running round's proposal, or the last round's between rounds.
+        let proposal = self.election.as_ref().map(|e| e.proposal);
+        let Some(proposal) = proposal.or(self.last_proposal) else {
             return;
         };
-        assert_eq!(self.peer_state, ServerState::Looking);
-        let reply = election
-            .proposal
-            .to_notification(ServerState::Looking, self.logicalclock);
+        let reply = proposal.to_notification(ServerState::Looking, self.logicalclock);
         out.send(self.myid, from, reply);
     }
 

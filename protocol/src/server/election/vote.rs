@@ -124,12 +124,9 @@ impl Proposal {
     }
 }
 
-/// A sid as Java's `long`.
-pub fn sid_as_long(sid: ServerId) -> i64 {
-    assert!(
-        i64::try_from(sid.0).is_ok(),
-        "sids are positive Java longs: {sid}"
-    );
+/// A sid as Java's `long`: the wire's 64 bits read as signed, exactly as ZooKeeper reads them
+/// (the observer's `Long.MIN_VALUE` candidate arrives as `2^63` and reads back as itself).
+fn sid_as_long(sid: ServerId) -> i64 {
     sid.0 as i64
 }
 
@@ -252,7 +249,8 @@ mod tests {
         assert!(!a.same_vote(&leading), "a LOOKING side compares everything");
     }
 
-    /// The wire form of a voter's proposal round-trips.
+    /// The wire form of a proposal round-trips, the observer's "nobody" included (its epoch
+    /// aside: the wire's epoch is unsigned).
     #[test]
     fn proposal_round_trips_through_a_notification() {
         let prop = Proposal::of_server(ServerId(4), Zxid::new(Epoch(2), 9), Epoch(2));
@@ -260,5 +258,9 @@ mod tests {
         assert_eq!(Proposal::of_notification(&n), prop);
         assert_eq!(n.election_epoch, 7);
         assert_eq!(prop.to_vote(7).leader, ServerId(4));
+        let nobody = Proposal::NON_VOTER.to_notification(ServerState::Looking, 1);
+        let back = Proposal::of_notification(&nobody);
+        assert_eq!((back.leader, back.zxid), (i64::MIN, i64::MIN));
+        assert_eq!(back.peer_epoch, 0);
     }
 }
