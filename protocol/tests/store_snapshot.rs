@@ -188,9 +188,10 @@ mod property {
         ]
     }
 
-    fn resolved(
-        image: &zabsim_protocol::snapshot_image::SnapshotImage,
-    ) -> Vec<(String, Option<Vec<u8>>, Vec<Acl>, String)> {
+    /// A node with its ACL list resolved: path, data, ACL, Stat.
+    type Resolved = (String, Option<Vec<u8>>, Vec<Acl>, String);
+
+    fn resolved(image: &zabsim_protocol::snapshot_image::SnapshotImage) -> Vec<Resolved> {
         image
             .nodes
             .iter()

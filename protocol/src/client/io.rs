@@ -146,6 +146,10 @@ pub enum ClientAction {
         op: OpToken,
         /// The server it went to.
         server: ServerId,
+        /// The xid it was sent with.
+        xid: crate::types::Xid,
+        /// The session it was sent in.
+        session: SessionId,
     },
     /// An operation completed.
     Completed {

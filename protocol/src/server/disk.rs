@@ -1,64 +1,134 @@
-//! Ordered disk work of a `QuorumPeer`: each step is one [`DiskRequest`], issued only after the
-//! previous one reported done, and the continuation runs only once the last is durable.
-//!
-//! The epoch files (`acceptedEpoch`, `currentEpoch`) are written as ZooKeeper's
-//! `QuorumPeer.writeLongToFile` does through `AtomicFileOutputStream`: write `<name>.tmp`,
-//! fsync it, rename over `<name>`, fsync the directory.
+//! The server's disk pipeline: one operation in flight at a time, jobs in FIFO order (ZooKeeper's
+//! single `SyncRequestProcessor` thread and the synchronous epoch-file writes). A job is a list
+//! of [`DiskRequest`]s and a [`Then`]: what becomes true, and may be sent, once every operation
+//! of the job is durable. Serialising jobs makes "durable in issue order" hold: the NEWLEADER
+//! ACK's `currentEpoch` job completes only after the synced txns' append+fsync job before it.
 
-use super::io::{DiskRequest, IoToken, ServerAction};
-use crate::types::Epoch;
+use super::io::{DiskFailure, DiskRequest, IoToken, ServerAction};
+use super::storage::DiskMirror;
+use crate::txn::TxnEntry;
+use crate::types::{Epoch, Zxid};
 use std::collections::VecDeque;
 
-/// What to do once a chain of disk requests is durable.
+/// What to do when a job is durable. `gen` is the role incarnation that queued it: a job that
+/// outlives its role still makes its data durable, but sends nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AfterDisk {
-    /// The learner persisted `acceptedEpoch` on LEADERINFO: send ACKEPOCH.
-    LearnerAcceptedEpoch(Epoch),
-    /// The leader persisted `acceptedEpoch` (`getEpochToPropose` reached a quorum).
-    LeaderAcceptedEpoch(Epoch),
-    /// The leader persisted `currentEpoch` after the ACKEPOCH quorum.
-    LeaderCurrentEpoch(Epoch),
-    /// The learner persisted `currentEpoch` on NEWLEADER: ACK it.
-    LearnerCurrentEpoch(Epoch),
+pub enum Then {
+    /// Nothing beyond the durability itself.
+    Nothing,
+    /// `acceptedEpoch` now holds `epoch`.
+    AcceptedEpoch {
+        /// The epoch.
+        epoch: Epoch,
+        /// The role incarnation.
+        gen: u64,
+    },
+    /// `currentEpoch` now holds `epoch`.
+    CurrentEpoch {
+        /// The epoch.
+        epoch: Epoch,
+        /// The role incarnation.
+        gen: u64,
+    },
+    /// These txns are durable in the log.
+    Logged {
+        /// The txns.
+        txns: Vec<TxnEntry>,
+        /// The role incarnation.
+        gen: u64,
+        /// Whether each must be acknowledged (broadcast proposals; not the synced ones).
+        ack: bool,
+    },
+    /// `snapshot.<zxid>` is durable.
+    Snapshot {
+        /// The zxid.
+        zxid: Zxid,
+    },
 }
 
-/// One chain: the requests still to issue, the one in flight and the continuation.
 #[derive(Debug)]
-struct DiskChain {
-    remaining: VecDeque<DiskRequest>,
-    in_flight: Option<IoToken>,
-    then: AfterDisk,
+struct Job {
+    ops: VecDeque<DiskRequest>,
+    then: Then,
 }
 
-/// The peer's disk queue: chains run one after another, requests within a chain in order.
+/// The queue of disk jobs.
 #[derive(Debug, Default)]
 pub struct DiskQueue {
-    chains: VecDeque<DiskChain>,
+    jobs: VecDeque<Job>,
+    in_flight: Option<IoToken>,
     next_token: u64,
 }
 
-/// The ZooKeeper text encoding of an epoch file (`Long.toString(value)` and a newline).
-pub fn encode_epoch(epoch: Epoch) -> Vec<u8> {
-    format!("{}\n", epoch.0).into_bytes()
+impl DiskQueue {
+    /// Queues a job; issues its first operation if the disk is idle. Writes are applied to the
+    /// mirror as they are queued (the page cache sees them at once).
+    pub fn push(
+        &mut self,
+        mirror: &mut DiskMirror,
+        ops: Vec<DiskRequest>,
+        then: Then,
+        out: &mut Vec<ServerAction>,
+    ) {
+        assert!(!ops.is_empty(), "a disk job has at least one operation");
+        for op in &ops {
+            apply_to_mirror(mirror, op);
+        }
+        self.jobs.push_back(Job {
+            ops: ops.into(),
+            then,
+        });
+        if self.in_flight.is_none() {
+            self.issue_next(out);
+        }
+    }
+
+    /// Whether a job is queued or running.
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// An operation finished. Returns the finished job's continuation (if that was its last
+    /// operation) or the failure; issues the next operation.
+    pub fn done(
+        &mut self,
+        io: IoToken,
+        result: Result<(), DiskFailure>,
+        out: &mut Vec<ServerAction>,
+    ) -> Result<Option<Then>, DiskFailure> {
+        if self.in_flight != Some(io) {
+            return Ok(None); // a completion from a previous incarnation's queue
+        }
+        self.in_flight = None;
+        result?;
+        let finished = match self.jobs.front() {
+            Some(job) if job.ops.is_empty() => self.jobs.pop_front().map(|j| j.then),
+            _ => None,
+        };
+        self.issue_next(out);
+        Ok(finished)
+    }
+
+    fn issue_next(&mut self, out: &mut Vec<ServerAction>) {
+        assert!(self.in_flight.is_none(), "one disk operation at a time");
+        if let Some(op) = self.jobs.front_mut().and_then(|job| job.ops.pop_front()) {
+            self.next_token += 1;
+            let io = IoToken(self.next_token);
+            self.in_flight = Some(io);
+            out.push(ServerAction::Disk { io, op });
+        }
+    }
 }
 
-/// Parses an epoch file; `Err` names what is wrong.
-pub fn decode_epoch(file: &str, bytes: &[u8]) -> Result<Epoch, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| format!("{file}: not UTF-8"))?;
-    text.trim()
-        .parse::<u32>()
-        .map(Epoch)
-        .map_err(|e| format!("{file}: bad epoch {:?}: {e}", text.trim()))
-}
-
-/// The four requests that atomically replace epoch file `name` with `epoch`.
-pub fn epoch_file_requests(name: &str, epoch: Epoch) -> Vec<DiskRequest> {
+/// The atomic file idiom (`AtomicFileWritingIdiom`): write `name.tmp`, fsync it, rename it over
+/// `name`, fsync the directory.
+pub fn atomic_write(name: &str, bytes: Vec<u8>) -> Vec<DiskRequest> {
     let tmp = format!("{name}.tmp");
     vec![
         DiskRequest::Write {
             file: tmp.clone(),
             offset: 0,
-            bytes: encode_epoch(epoch),
+            bytes,
         },
         DiskRequest::Fsync { file: tmp.clone() },
         DiskRequest::Rename {
@@ -69,59 +139,40 @@ pub fn epoch_file_requests(name: &str, epoch: Epoch) -> Vec<DiskRequest> {
     ]
 }
 
-impl DiskQueue {
-    /// Queues a chain; returns the request to issue now, if the queue was idle.
-    pub fn push(&mut self, requests: Vec<DiskRequest>, then: AfterDisk) -> Vec<ServerAction> {
-        assert!(!requests.is_empty(), "a disk chain needs a request");
-        self.chains.push_back(DiskChain {
-            remaining: requests.into(),
-            in_flight: None,
-            then,
-        });
-        self.issue_next()
-    }
-
-    fn issue_next(&mut self) -> Vec<ServerAction> {
-        let Some(head) = self.chains.front_mut() else {
-            return Vec::new();
-        };
-        if head.in_flight.is_some() {
-            return Vec::new();
+fn apply_to_mirror(mirror: &mut DiskMirror, op: &DiskRequest) {
+    match op {
+        DiskRequest::Append { file, bytes } => {
+            mirror
+                .files
+                .entry(file.clone())
+                .or_default()
+                .extend_from_slice(bytes);
         }
-        let Some(op) = head.remaining.pop_front() else {
-            return Vec::new();
-        };
-        self.next_token += 1;
-        let io = IoToken(self.next_token);
-        head.in_flight = Some(io);
-        vec![ServerAction::Disk { io, op }]
-    }
-
-    /// A request finished successfully: returns the next request to issue and, when a chain
-    /// completed, its continuation. Unknown tokens (from before a role change) are ignored.
-    pub fn done(&mut self, io: IoToken) -> (Vec<ServerAction>, Option<AfterDisk>) {
-        let Some(head) = self.chains.front_mut() else {
-            return (Vec::new(), None);
-        };
-        if head.in_flight != Some(io) {
-            return (Vec::new(), None);
+        DiskRequest::Write {
+            file,
+            offset,
+            bytes,
+        } => {
+            let f = mirror.files.entry(file.clone()).or_default();
+            let start = *offset as usize;
+            if f.len() < start + bytes.len() {
+                f.resize(start + bytes.len(), 0);
+            }
+            f[start..start + bytes.len()].copy_from_slice(bytes);
         }
-        head.in_flight = None;
-        let mut finished = None;
-        if head.remaining.is_empty() {
-            finished = self.chains.pop_front().map(|c| c.then);
+        DiskRequest::Truncate { file, len } => {
+            if let Some(f) = mirror.files.get_mut(file) {
+                f.truncate(*len as usize);
+            }
         }
-        (self.issue_next(), finished)
-    }
-
-    /// Forgets every chain (a role change: continuations of the old role are void). Requests
-    /// in flight still complete at the driver; their tokens are then ignored.
-    pub fn clear(&mut self) {
-        self.chains.clear();
-    }
-
-    /// Whether disk work is pending.
-    pub fn busy(&self) -> bool {
-        !self.chains.is_empty()
+        DiskRequest::Rename { from, to } => {
+            if let Some(f) = mirror.files.remove(from) {
+                mirror.files.insert(to.clone(), f);
+            }
+        }
+        DiskRequest::Delete { file } => {
+            mirror.files.remove(file);
+        }
+        DiskRequest::Fsync { .. } | DiskRequest::FsyncDir => {}
     }
 }

@@ -1,28 +1,39 @@
 //! The ZooKeeper server (`QuorumPeer`): fast leader election, discovery, synchronization,
 //! broadcast, heartbeats and sessions, as a sans-IO state machine.
 //!
-//! The contract with the driver is [`io`]: [`QuorumPeer::boot`] rebuilds the server from its
-//! data directory's bytes, then every [`ServerInput`] returns the [`ServerAction`]s to perform.
+//! The contract with the driver is [`io`]: [`QuorumPeer::boot`] keeps the data directory's
+//! bytes, [`ServerInput::Start`] recovers from them (snapshot + log replay, epoch-file checks),
+//! then every [`ServerInput`] returns the [`ServerAction`]s to perform.
 //!
 //! ```text
-//!  LOOKING ──FLE decided──► LEADING  (leader::Leader: epoch quorum, LEADERINFO, ACKEPOCH quorum,
-//!     ▲                               sync + NEWLEADER, NEWLEADER-ACK quorum, UPTODATE)
-//!     │                  └► FOLLOWING (learner::Learner: FOLLOWERINFO, ACKEPOCH, sync,
-//!     └── give_up ◄─────────           NEWLEADER ACK after currentEpoch is durable, UPTODATE)
+//!   LOOKING ──FLE decided──► LEADING  (leader.rs: discovery, sync_follower.rs, broadcast.rs)
+//!      ▲                 └─► FOLLOWING / OBSERVING (learner.rs: discovery and sync,
+//!      │                                            learner_broadcast.rs)
+//!      └── lost quorum / leader / timeout (looking.rs: fastForwardDataBase, new FLE round)
+//!   every role: clients.rs (ConnectRequest, requests, replies, watches), db.rs (apply +
+//!   observations), disk.rs (one job at a time: durable in order), storage.rs (file formats)
 //! ```
 //!
-//! STATUS: election, discovery and synchronization of an empty history are built; broadcast,
-//! client sessions, heartbeats, the txn log and snapshots are not yet.
+//! Durability rule: an ACK, a LEADERINFO, an ACKEPOCH or a NEWLEADER ACK leaves only from the
+//! continuation ([`disk::Then`]) of the disk job that makes its premise durable.
 
+pub mod broadcast;
+pub mod clients;
 pub mod config;
-pub mod core;
+pub mod db;
 pub mod disk;
 pub mod election;
 pub mod io;
 pub mod leader;
 pub mod learner;
+pub mod learner_broadcast;
+pub mod looking;
 pub mod notification;
 pub mod quorum_packet;
+#[cfg(test)]
+mod rollover_tests;
+pub mod storage;
+pub mod sync_follower;
 pub mod variant;
 
 pub use config::{PeerSpec, QuorumConfig};
@@ -33,62 +44,115 @@ pub use notification::Notification;
 pub use quorum_packet::QuorumPacket;
 pub use variant::{Variant, Variants};
 
-use self::core::{PeerCore, ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE};
-use crate::observe::{ServerState, ZabState};
+use crate::observe::{Observation, ServerState, ZabState};
+use crate::store::{StoreConfig, ZkDatabase};
+use crate::txn::TxnEntry;
 use crate::types::{Epoch, LocalTime, ServerId};
-use disk::{decode_epoch, AfterDisk};
-use election::{split_actions, ElectionTimer, FastLeaderElection, Vote};
+use clients::Clients;
+use disk::DiskQueue;
+use election::FastLeaderElection;
 use leader::Leader;
 use learner::Learner;
+use std::collections::VecDeque;
+use storage::DiskMirror;
 
-/// The role a peer plays now.
+/// `ACKEPOCH`'s "-1": the learner had already accepted the proposed epoch.
+pub const EPOCH_NOT_AN_ACK: Epoch = Epoch(u32::MAX);
+/// `LearnerInfo`/`LEADERINFO` protocol version.
+pub const PROTOCOL_VERSION: i32 = 0x10000;
+
+/// The role the peer plays now.
 #[derive(Debug)]
-enum Role {
+pub enum Role {
+    /// Before `Start`, after a halt, or LOOKING.
     Looking,
+    /// LEADING.
     Leading(Box<Leader>),
-    Following(Box<Learner>),
+    /// FOLLOWING or OBSERVING.
+    Learning(Box<Learner>),
+}
+
+/// The txn log's bookkeeping (`FileTxnLog` + `SyncRequestProcessor` snapshot policy).
+#[derive(Debug, Default)]
+pub struct LogState {
+    /// The log file being appended to.
+    pub current_file: Option<String>,
+    /// Roll to a new file at the next append (after a snapshot).
+    pub roll: bool,
+    /// Txns logged since the last snapshot.
+    pub since_snapshot: u64,
+    /// `snapCount/2 + randRoll`: the count that triggers a snapshot.
+    pub snap_threshold: u64,
+    /// The seeded generator behind `randRoll` (from `Start`'s entropy).
+    pub roll_state: u64,
+}
+
+impl LogState {
+    /// `SyncRequestProcessor.resetSnapshotStats`: a fresh `randRoll` in `[0, snapCount/2)`.
+    pub fn reroll(&mut self, snap_count: u32) {
+        // splitmix64: deterministic, seeded by the driver's entropy.
+        self.roll_state = self.roll_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.roll_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let half = u64::from(snap_count / 2).max(1);
+        self.snap_threshold = half + z % half;
+    }
 }
 
 /// One ZooKeeper server.
 #[derive(Debug)]
 pub struct QuorumPeer {
-    core: PeerCore,
+    config: QuorumConfig,
+    myid: ServerId,
+    boot_dir: Option<DataDir>,
+    halted: bool,
+    state: ServerState,
+    zab: ZabState,
+    accepted_epoch: Epoch,
+    current_epoch: Epoch,
+    db: ZkDatabase,
+    mirror: DiskMirror,
+    disk: DiskQueue,
+    log: LogState,
+    /// `committedLog`: the last `commitLogCount` committed txns.
+    committed_log: VecDeque<TxnEntry>,
     fle: FastLeaderElection,
     role: Role,
-    boot_error: Option<String>,
-    halted: bool,
+    /// Role incarnation: bumped on every role change; stale continuations send nothing.
+    gen: u64,
+    clients: Clients,
     next_request: u64,
+    now: LocalTime,
 }
 
 impl QuorumPeer {
-    /// Rebuilds a server from its data directory (empty on first boot). Recovery failures are
-    /// reported at [`ServerInput::Start`] as [`ServerAction::Halt`], as ZooKeeper exits at start-up.
+    /// Keeps the data directory for recovery at [`ServerInput::Start`]. Recovery failures are
+    /// reported there as [`ServerAction::Halt`], as ZooKeeper exits at start-up.
     pub fn boot(config: QuorumConfig, myid: ServerId, data_dir: DataDir) -> QuorumPeer {
         let fle = FastLeaderElection::new(myid, &config);
-        let mut core = PeerCore::new(config, myid);
-        let mut boot_error = None;
-        match read_epoch(&data_dir, ACCEPTED_EPOCH_FILE) {
-            Ok(e) => core.accepted_epoch = e,
-            Err(why) => boot_error = Some(why),
-        }
-        match read_epoch(&data_dir, CURRENT_EPOCH_FILE) {
-            Ok(e) => core.current_epoch = e,
-            Err(why) => boot_error = boot_error.or(Some(why)),
-        }
-        if core.current_epoch > core.accepted_epoch && boot_error.is_none() {
-            // QuorumPeer.loadDataBase: "The current epoch is older than the accepted epoch"
-            boot_error = Some(format!(
-                "currentEpoch {} is newer than acceptedEpoch {}",
-                core.current_epoch, core.accepted_epoch
-            ));
-        }
+        let store = store_config(&config, myid);
         QuorumPeer {
-            core,
+            myid,
+            boot_dir: Some(data_dir),
+            halted: false,
+            state: ServerState::Looking,
+            zab: ZabState::Election,
+            accepted_epoch: Epoch(0),
+            current_epoch: Epoch(0),
+            db: ZkDatabase::new(store, 0),
+            mirror: DiskMirror::default(),
+            disk: DiskQueue::default(),
+            log: LogState::default(),
+            committed_log: VecDeque::new(),
             fle,
             role: Role::Looking,
-            boot_error,
-            halted: false,
+            gen: 0,
+            clients: Clients::default(),
             next_request: 0,
+            now: LocalTime(0),
+            config,
         }
     }
 
@@ -131,190 +195,179 @@ impl QuorumPeer {
         }
     }
 
+    /// The peer state.
+    pub fn state(&self) -> ServerState {
+        self.state
+    }
+
+    /// The Zab phase.
+    pub fn zab_state(&self) -> ZabState {
+        self.zab
+    }
+
+    /// `acceptedEpoch` (in memory; durable once its observation was emitted).
+    pub fn accepted_epoch(&self) -> Epoch {
+        self.accepted_epoch
+    }
+
+    /// `currentEpoch`.
+    pub fn current_epoch(&self) -> Epoch {
+        self.current_epoch
+    }
+
+    /// The znode database (read-only).
+    pub fn database(&self) -> &ZkDatabase {
+        &self.db
+    }
+
+    /// Whether the server halted (ZooKeeper exited).
+    pub fn halted(&self) -> bool {
+        self.halted
+    }
+
     /// Handles one input at local time `now`.
     pub fn handle(&mut self, now: LocalTime, input: ServerInput) -> Vec<ServerAction> {
+        let mut out = Vec::new();
         if self.halted {
-            return Vec::new();
+            return out;
         }
-        self.core.now = now;
-        self.dispatch(input);
-        while let Some(why) = self.core.go_looking.take() {
-            let _ = why;
-            self.look_for_leader();
-        }
-        std::mem::take(&mut self.core.out)
-    }
-
-    fn dispatch(&mut self, input: ServerInput) {
+        self.now = now;
         match input {
-            ServerInput::Start { entropy: _ } => self.start(),
-            ServerInput::Timer(timer) => self.timer(timer),
+            ServerInput::Start { entropy } => self.start(entropy, &mut out),
+            ServerInput::Timer(timer) => self.on_timer(timer, &mut out),
             ServerInput::Notification { from, notification } => {
-                let actions = self.fle.on_notification(self.core.now, from, notification);
-                self.election_step(actions);
+                let actions = self.fle.on_notification(now, from, notification);
+                self.run_election_actions(actions, &mut out);
             }
-            ServerInput::Accepted { conn, port } => self.accepted(conn, port),
-            ServerInput::LeaderConnected { request, conn } => match &mut self.role {
-                Role::Following(l) => l.connected(&mut self.core, request, conn),
-                _ => self.core.out.push(ServerAction::Close { conn }),
-            },
+            ServerInput::Accepted { conn, port } => self.on_accepted(conn, port, &mut out),
+            ServerInput::LeaderConnected { request, conn } => {
+                self.on_leader_connected(request, conn, &mut out)
+            }
             ServerInput::LeaderConnectFailed { request } => {
-                if let Role::Following(l) = &mut self.role {
-                    l.connect_failed(&mut self.core, request);
-                }
+                self.on_leader_connect_failed(request, &mut out)
             }
-            ServerInput::Packet { conn, packet } => match &mut self.role {
-                Role::Leading(l) => l.packet(&mut self.core, conn, packet),
-                Role::Following(l) => l.packet(&mut self.core, conn, packet),
-                Role::Looking => self.core.out.push(ServerAction::Close { conn }),
-            },
-            ServerInput::Client { conn, message: _ } => {
-                // Client service is not built yet: ZooKeeper refuses clients until serving.
-                self.core.out.push(ServerAction::Close { conn });
-            }
-            ServerInput::Closed { conn } => match &mut self.role {
-                Role::Leading(l) => l.closed(conn),
-                Role::Following(l) => l.closed(&mut self.core, conn),
-                Role::Looking => {}
-            },
-            ServerInput::DiskDone { io, result } => self.disk_done(io, result),
+            ServerInput::Packet { conn, packet } => self.on_packet(conn, packet, &mut out),
+            ServerInput::Client { conn, message } => self.on_client(conn, message, &mut out),
+            ServerInput::Closed { conn } => self.on_closed(conn, &mut out),
+            ServerInput::DiskDone { io, result } => self.on_disk_done(io, result, &mut out),
         }
-    }
-
-    fn start(&mut self) {
-        if let Some(reason) = self.boot_error.take() {
-            self.halt(reason);
-            return;
-        }
-        self.look_for_leader();
-    }
-
-    fn halt(&mut self, reason: String) {
-        self.halted = true;
-        self.core.out.push(ServerAction::Halt { reason });
-    }
-
-    /// Leaves the current role and starts an election round.
-    fn look_for_leader(&mut self) {
-        self.core.disk.clear();
-        self.close_role_connections();
-        self.role = Role::Looking;
-        if self.core.state != ServerState::Looking || self.fle.logical_clock() == 0 {
-            self.core.set_peer_state(ServerState::Looking);
-        }
-        self.core.set_zab_state(ZabState::Election);
-        if self.fle.is_looking() {
-            return;
-        }
-        let (zxid, epoch) = (self.core.last_logged_zxid, self.core.current_epoch);
-        let actions = self.fle.start(self.core.now, zxid, epoch);
-        self.election_step(actions);
-    }
-
-    fn close_role_connections(&mut self) {
-        let conns: Vec<Conn> = match &self.role {
-            Role::Looking => Vec::new(),
-            Role::Leading(l) => l.handlers.keys().copied().collect(),
-            Role::Following(l) => l.conn.into_iter().collect(),
-        };
-        for conn in conns {
-            self.core.out.push(ServerAction::Close { conn });
-        }
-        for timer in [
-            ServerTimer::InitLimit,
-            ServerTimer::LeaderConnectRetry,
-            ServerTimer::Tick,
-        ] {
-            self.core.out.push(ServerAction::CancelTimer { timer });
-        }
-    }
-
-    fn election_step(&mut self, actions: Vec<election::ElectionAction>) {
-        let (server_actions, decision) = split_actions(actions);
-        self.core.out.extend(server_actions);
-        if let Some((vote, state)) = decision {
-            self.decided(vote, state);
-        }
-    }
-
-    /// `lookForLeader` returned: take the role.
-    fn decided(&mut self, vote: Vote, state: ServerState) {
-        self.core.set_peer_state(state);
-        self.role = match state {
-            ServerState::Leading => Role::Leading(Box::new(Leader::start(&mut self.core))),
-            ServerState::Following => {
-                self.next_request += 1;
-                let learner = Learner::start(&mut self.core, vote.leader, self.next_request * 1000);
-                Role::Following(Box::new(learner))
-            }
-            other => {
-                // Observers are not built: ZooKeeper's observer would follow without voting.
-                self.core
-                    .give_up(format!("role {other:?} is not supported"));
-                Role::Looking
-            }
-        };
-    }
-
-    fn timer(&mut self, timer: ServerTimer) {
-        if let Some(t) = ElectionTimer::from_server_timer(timer) {
-            let actions = self.fle.on_timer(self.core.now, t);
-            self.election_step(actions);
-            return;
-        }
-        match &mut self.role {
-            Role::Leading(l) => l.timer(&mut self.core, timer),
-            Role::Following(l) => l.timer(&mut self.core, timer),
-            Role::Looking => {}
-        }
-    }
-
-    fn accepted(&mut self, conn: Conn, port: Port) {
-        match (&mut self.role, port) {
-            (Role::Leading(l), Port::Quorum) => l.accepted(conn),
-            _ => self.core.out.push(ServerAction::Close { conn }),
-        }
-    }
-
-    fn disk_done(&mut self, io: IoToken, result: Result<(), DiskFailure>) {
-        if let Err(failure) = result {
-            // ZooKeeper treats a failed log or epoch write as fatal.
-            self.halt(format!("disk operation {io:?} failed: {failure:?}"));
-            return;
-        }
-        let (actions, finished) = self.core.disk.done(io);
-        self.core.out.extend(actions);
-        let Some(then) = finished else { return };
-        let core = &mut self.core;
-        match (&mut self.role, then) {
-            (Role::Leading(l), AfterDisk::LeaderAcceptedEpoch(e)) => {
-                l.accepted_epoch_durable(core, e)
-            }
-            (Role::Leading(l), AfterDisk::LeaderCurrentEpoch(e)) => {
-                l.current_epoch_durable(core, e)
-            }
-            (Role::Following(l), AfterDisk::LearnerAcceptedEpoch(e)) => {
-                l.accepted_epoch_durable(core, e)
-            }
-            (Role::Following(l), AfterDisk::LearnerCurrentEpoch(e)) => {
-                l.current_epoch_durable(core, e)
-            }
-            (_, other) => panic!("disk continuation {other:?} outlived its role"),
-        }
+        out
     }
 
     /// Whether the server has accepted client work it has not answered yet (for stall
     /// detection).
     pub fn work_outstanding(&self) -> bool {
-        false
+        self.clients.work_outstanding()
+    }
+
+    fn on_timer(&mut self, timer: ServerTimer, out: &mut Vec<ServerAction>) {
+        if let Some(t) = election::ElectionTimer::from_server_timer(timer) {
+            let actions = self.fle.on_timer(self.now, t);
+            self.run_election_actions(actions, out);
+            return;
+        }
+        match timer {
+            ServerTimer::Tick => self.on_tick(out),
+            ServerTimer::InitLimit => self.on_init_limit(out),
+            ServerTimer::LeaderConnectRetry => self.on_connect_retry(out),
+            _ => {}
+        }
+    }
+
+    fn on_tick(&mut self, out: &mut Vec<ServerAction>) {
+        match self.role {
+            Role::Leading(_) => self.leader_tick(out),
+            Role::Learning(_) => self.learner_tick(out),
+            Role::Looking => {}
+        }
+    }
+
+    fn on_packet(&mut self, conn: Conn, packet: QuorumPacket, out: &mut Vec<ServerAction>) {
+        match self.role {
+            Role::Leading(_) => self.leader_packet(conn, packet, out),
+            Role::Learning(_) => self.learner_packet(conn, packet, out),
+            Role::Looking => {}
+        }
+    }
+
+    fn on_accepted(&mut self, conn: Conn, port: Port, out: &mut Vec<ServerAction>) {
+        match port {
+            Port::Client => self.clients.accept(conn),
+            Port::Quorum => match &mut self.role {
+                Role::Leading(l) => l.accept(conn),
+                _ => out.push(ServerAction::Close { conn }),
+            },
+        }
+    }
+
+    fn on_closed(&mut self, conn: Conn, out: &mut Vec<ServerAction>) {
+        if self.clients.is_client(conn) {
+            self.client_closed(conn);
+            return;
+        }
+        match self.role {
+            Role::Leading(_) => self.leader_conn_closed(conn, out),
+            Role::Learning(_) => self.learner_conn_closed(conn, out),
+            Role::Looking => {}
+        }
+    }
+
+    fn on_disk_done(
+        &mut self,
+        io: IoToken,
+        result: Result<(), DiskFailure>,
+        out: &mut Vec<ServerAction>,
+    ) {
+        match self.disk.done(io, result, out) {
+            Err(failure) => self.halt(format!("disk failure {failure:?}"), out),
+            Ok(None) => {}
+            Ok(Some(then)) => self.on_durable(then, out),
+        }
+    }
+
+    /// `System.exit`: the server stops for good.
+    pub(crate) fn halt(&mut self, reason: String, out: &mut Vec<ServerAction>) {
+        self.halted = true;
+        out.push(ServerAction::Halt { reason });
+    }
+
+    pub(crate) fn observe(&self, out: &mut Vec<ServerAction>, o: Observation) {
+        out.push(ServerAction::Observe(o));
+    }
+
+    pub(crate) fn set_state(&mut self, state: ServerState, out: &mut Vec<ServerAction>) {
+        self.state = state;
+        let o = Observation::ServerStateChanged {
+            server: self.myid,
+            state,
+            current_epoch: self.current_epoch,
+        };
+        self.observe(out, o);
+    }
+
+    pub(crate) fn set_zab(&mut self, zab: ZabState, out: &mut Vec<ServerAction>) {
+        self.zab = zab;
+        let o = Observation::ZabStateChanged {
+            server: self.myid,
+            zab_state: zab,
+            accepted_epoch: self.accepted_epoch,
+        };
+        self.observe(out, o);
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now.as_millis()
+    }
+
+    pub(crate) fn tick_ms(&self) -> u64 {
+        u64::from(self.config.tick_time_ms)
     }
 }
 
-/// Reads an epoch file: missing means epoch 0 (a fresh server); unreadable or garbled halts.
-fn read_epoch(data_dir: &DataDir, name: &str) -> Result<Epoch, String> {
-    match data_dir.get(name) {
-        None => Ok(Epoch(0)),
-        Some(Err(failure)) => Err(format!("{name}: read failed: {failure:?}")),
-        Some(Ok(bytes)) => decode_epoch(name, bytes),
-    }
+fn store_config(config: &QuorumConfig, myid: ServerId) -> StoreConfig {
+    let mut store = StoreConfig::new(myid.0, config.tick_time_ms as i32);
+    store.min_session_timeout_ms = config.min_session_timeout_ms as i32;
+    store.max_session_timeout_ms = config.max_session_timeout_ms as i32;
+    store.digest_enabled = config.digest_enabled;
+    store
 }

@@ -18,12 +18,30 @@ type Owned = (String, SessionId);
 
 impl ZkDatabase {
     pub(crate) fn apply_txn(&mut self, entry: &TxnEntry) -> Applied {
-        let before = self.tree.ephemerals.clone();
+        // Only creates, deletes, closeSession and multi can change ephemerals.
+        let may_change = matches!(
+            entry.txn,
+            Txn::Create {
+                ephemeral: true,
+                ..
+            } | Txn::Delete { .. }
+                | Txn::CloseSession { .. }
+                | Txn::Multi { .. }
+        );
+        let before = if may_change {
+            self.tree.ephemerals.clone()
+        } else {
+            Default::default()
+        };
         let rc = self.tree.process_txn(entry);
         self.outstanding.applied(entry.header.zxid);
         let session_change = self.apply_session_change(entry);
         let events = self.tree.take_events();
-        let (created, deleted) = self.ephemeral_diff(&before);
+        let (created, deleted) = if may_change {
+            self.ephemeral_diff(&before)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let response = reply(entry, &rc);
         Applied {
             zxid: entry.header.zxid,

@@ -128,13 +128,19 @@ fn ip_matches(client: &str, acl: &str) -> bool {
     u32::from_be_bytes(c) & mask == u32::from_be_bytes(a) & mask
 }
 
-/// `handleAuthentication` for an `addAuth(scheme, auth)` packet: the id to add to the
-/// connection's auth info, or `AUTHFAILED` for an unknown scheme.
-pub fn authenticate(scheme: &str, auth: &[u8]) -> Result<Id, ErrorCode> {
+/// `handleAuthentication` for an `addAuth(scheme, auth)` packet from a client at `client_ip`:
+/// the id to add to the connection's auth info, or `AUTHFAILED` for a scheme with no provider.
+/// `digest` yields `user:base64(sha1(auth))`; `ip` ignores the credentials and yields the
+/// client's address (`IPAuthenticationProvider`).
+pub fn authenticate(scheme: &str, auth: &[u8], client_ip: &str) -> Result<Id, ErrorCode> {
     match scheme {
         "digest" => Ok(Id {
             scheme: "digest".into(),
             id: generate_digest(&String::from_utf8_lossy(auth)),
+        }),
+        "ip" => Ok(Id {
+            scheme: "ip".into(),
+            id: client_ip.to_string(),
         }),
         _ => Err(ErrorCode::AUTHFAILED),
     }
@@ -241,7 +247,7 @@ mod tests {
 
     #[test]
     fn acl_checks() {
-        let digest = authenticate("digest", b"u:p").expect("digest scheme");
+        let digest = authenticate("digest", b"u:p", "127.0.0.1").expect("digest scheme");
         let acl = vec![Acl {
             perms: perms::READ,
             id: digest.clone(),
@@ -255,7 +261,10 @@ mod tests {
             check_acl(&acl, perms::WRITE, &[digest]),
             Err(ErrorCode::NOAUTH)
         );
-        assert_eq!(authenticate("nope", b"x"), Err(ErrorCode::AUTHFAILED));
+        assert_eq!(
+            authenticate("nope", b"x", "127.0.0.1"),
+            Err(ErrorCode::AUTHFAILED)
+        );
         assert_eq!(
             fixup_acl(&Acl::creator_all(), &[]),
             Err(ErrorCode::INVALIDACL)

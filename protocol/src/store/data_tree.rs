@@ -151,11 +151,13 @@ impl DataTree {
         Some(old)
     }
 
-    /// Applies `change` to the node at `path`, keeping the digest.
+    /// Applies `change` to the node at `path` in place, keeping the digest.
     fn modify<R>(&mut self, path: &str, change: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
-        let mut node = self.nodes.get(path)?.clone();
-        let r = change(&mut node);
-        self.put(path, node);
+        let node = self.nodes.get_mut(path)?;
+        let before = digest_of(path, node);
+        let r = change(node);
+        let after = digest_of(path, node);
+        self.tree_digest = self.tree_digest.wrapping_sub(before).wrapping_add(after);
         Some(r)
     }
 

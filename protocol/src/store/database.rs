@@ -223,9 +223,14 @@ impl ZkDatabase {
         self.tree.watcher_auth.insert(session, auth);
     }
 
-    /// `addAuth`: the id a scheme + credentials authenticate as, or AUTHFAILED.
-    pub fn authenticate(scheme: &str, credentials: &[u8]) -> Result<Id, ErrorCode> {
-        auth::authenticate(scheme, credentials)
+    /// `addAuth` from a client at `client_ip`: the id the scheme + credentials authenticate
+    /// as (to add to the connection's auth info), or AUTHFAILED.
+    pub fn authenticate(
+        scheme: &str,
+        credentials: &[u8],
+        client_ip: &str,
+    ) -> Result<Id, ErrorCode> {
+        auth::authenticate(scheme, credentials, client_ip)
     }
 
     /// The negotiated timeout for a requested one.

@@ -12,7 +12,19 @@
 //!   [`ZkDatabase::negotiate_timeout`], [`session::generate_passwd`];
 //! - containers/TTL: [`ZkDatabase::container_candidates`] → `WriteRequest::DeleteContainer`;
 //! - persistence: [`ZkDatabase::to_snapshot_image`], [`ZkDatabase::from_snapshot_image`],
-//!   [`ZkDatabase::digest`], [`ZkDatabase::last_processed_zxid`].
+//!   [`ZkDatabase::digest`], [`ZkDatabase::last_processed_zxid`];
+//! - auth and limits: [`ZkDatabase::authenticate`] (digest, ip),
+//!   [`request_len::request_len`] against [`StoreConfig::jute_max_buffer`].
+//!
+//! Caller contract: `prep` takes writes only (`Request::op_code().is_write()`, plus session and
+//! container requests), `read` takes reads only; anything else is a server bug and panics.
+//! Watch notifications in [`Applied::events`] must reach their sessions before the reply to
+//! the request that caused them; ZooKeeper sends them with zxid -1 in the reply header.
+//!
+//! Checked against the real thing: replaying the logs of a real ZooKeeper 3.8.0 ensemble
+//! (`protocol/tests/store_corpus.rs`) reproduces every logged txn digest, the final tree and the
+//! snapshot's ACL cache; `zabsim apply` answers op scripts exactly as a real 3.8.0 server does
+//! (`sim/tests/cli_apply_real.rs`).
 
 pub mod acl_cache;
 pub mod apply;

@@ -78,8 +78,10 @@ impl ZkDatabase {
                     total_number: tree.descendant_count(path) as i32,
                 })
             }
+            // Only the outcome: the server adds the id from `ZkDatabase::authenticate` to the
+            // connection (the address does not change OK vs AUTHFAILED).
             Request::AddAuth { scheme, auth } => {
-                ZkDatabase::authenticate(scheme, auth).map(|_| Response::Empty)
+                ZkDatabase::authenticate(scheme, auth, "").map(|_| Response::Empty)
             }
             write => panic!("read of a write request: {}", write.op_code().name()),
         }

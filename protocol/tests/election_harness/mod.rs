@@ -18,7 +18,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use zabsim_protocol::observe::ServerState;
-use zabsim_protocol::server::election::{ElectionAction, ElectionTimer, FastLeaderElection, Vote};
+use zabsim_protocol::server::election::{
+    ElectionAction, ElectionTimer, FastLeaderElection, FleBugs, Vote,
+};
 use zabsim_protocol::server::{Notification, QuorumConfig};
 use zabsim_protocol::types::{Epoch, LocalTime, ServerId, Zxid};
 
@@ -103,6 +105,8 @@ pub struct Cluster {
     pub nodes: BTreeMap<ServerId, Node>,
     /// The link policy.
     pub links: LinkPolicy,
+    /// The FLE bugs every server runs with.
+    bugs: FleBugs,
     /// Everything that happened.
     pub log: Vec<Record>,
     now: LocalTime,
@@ -115,12 +119,17 @@ pub struct Cluster {
 impl Cluster {
     /// A cluster of `config`'s servers (none started) with a link policy.
     pub fn new(config: QuorumConfig, links: LinkPolicy) -> Cluster {
+        Cluster::with_bugs(config, links, FleBugs::default())
+    }
+
+    /// A cluster whose servers run with historical FLE bugs switched on.
+    pub fn with_bugs(config: QuorumConfig, links: LinkPolicy, bugs: FleBugs) -> Cluster {
         let nodes = config
             .peers
             .iter()
             .map(|p| {
                 let node = Node {
-                    fle: FastLeaderElection::new(p.sid, &config),
+                    fle: FastLeaderElection::with_bugs(p.sid, &config, bugs),
                     timers: BTreeMap::new(),
                     decisions: Vec::new(),
                     up: false,
@@ -132,6 +141,7 @@ impl Cluster {
             config,
             nodes,
             links,
+            bugs,
             log: Vec::new(),
             now: LocalTime(0),
             events: BTreeMap::new(),
@@ -161,7 +171,7 @@ impl Cluster {
     /// Replaces `node`'s FLE by a fresh one (a process restart: round 0, no current vote).
     pub fn restart(&mut self, node: u64) {
         let sid = ServerId(node);
-        let fresh = FastLeaderElection::new(sid, &self.config);
+        let fresh = FastLeaderElection::with_bugs(sid, &self.config, self.bugs);
         if let Some(n) = self.nodes.get_mut(&sid) {
             n.fle = fresh;
             n.timers.clear();
@@ -175,6 +185,11 @@ impl Cluster {
             Some(node) => &mut node.fle,
             None => panic!("no server s{sid} in the harness"),
         }
+    }
+
+    /// Server `sid`'s FLE, to inspect it.
+    pub fn fle_ref(&self, sid: u64) -> Option<&FastLeaderElection> {
+        self.nodes.get(&ServerId(sid)).map(|n| &n.fle)
     }
 
     /// Gives server `sid` `count` earlier elections in this process (each a `start` then a

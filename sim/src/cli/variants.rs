@@ -1,7 +1,8 @@
-//! `zabsim variants`: List the protocol variants.
+//! `zabsim variants`: the protocol variants (historical ZooKeeper bugs that a switch re-enables).
 
 use clap::Args;
 use std::process::ExitCode;
+use zabsim_protocol::server::Variant;
 
 /// Arguments of `zabsim variants`.
 #[derive(Debug, Args)]
@@ -9,5 +10,8 @@ pub struct VariantsArgs {}
 
 /// Runs the subcommand.
 pub fn run(_args: VariantsArgs) -> ExitCode {
-    super::exit::bad_input("`variants` is not built yet")
+    for v in Variant::ALL {
+        println!("{:<10} {:<16} {}", v.name(), v.jira(), v.summary());
+    }
+    ExitCode::SUCCESS
 }

@@ -183,6 +183,8 @@ def run_script(sc):
                     t, stt, p = r.int(), r.int(), r.str(); s.on_event(t, p)
                     events.append({'session': name, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'before_reply'})
                     continue
+                if rx == -2:
+                    continue  # a late ping reply
                 break
             res.update(err='OK', code=0, negotiated_timeout_ms=s.timeout, events=events); results.append(res); continue
         if kind == 'expire':
@@ -256,6 +258,8 @@ def run_script(sc):
                     t, stt, p = r.int(), r.int(), r.str(); s.on_event(t, p)
                     events.append({'session': name, 'type': EV[t], 'path': p, 'state': ST.get(stt, stt), 'when': 'before_reply'})
                     continue
+                if rx == -2:
+                    continue  # a late ping reply
                 break
         except (ConnectionError, socket.timeout, OSError):
             s.sock = None
@@ -298,6 +302,10 @@ def run_script(sc):
                 res['results'] = out
         if kind == 'close':
             s.sock.close(); s.sock = None
+        for s2 in sessions.values():
+            if s2.sock is not None:
+                try: s2.send(W().int(-2).int(11).b)
+                except OSError: s2.sock = None
         time.sleep(0.15)
         for n2, s2 in sessions.items():
             if s2.sock is None: continue

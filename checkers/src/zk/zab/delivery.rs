@@ -215,10 +215,17 @@ impl ZabJudge {
         )
     }
 
-    /// CommittedLogMonotonicity: every broadcasting leader of this epoch or later holds it.
+    /// CommittedLogMonotonicity: every broadcasting leader of this epoch or later holds it. A
+    /// leader holds what it proposed from the moment it proposes it (Zab.tla appends the txn to
+    /// the leader's history then): a quorum of followers may commit it before the leader's own
+    /// log write finishes, as in ZooKeeper.
     fn check_leader_holds(&self, zxid: Zxid) -> Option<Violation> {
-        let (leader, _) = self.model.servers.iter().find(|(_, s)| {
-            s.is_broadcasting_leader() && s.accepted_epoch >= zxid.epoch() && !s.holds(zxid)
+        let proposer = self.model.proposals.get(&zxid).map(|(leader, _)| *leader);
+        let (leader, _) = self.model.servers.iter().find(|(sid, s)| {
+            s.is_broadcasting_leader()
+                && s.accepted_epoch >= zxid.epoch()
+                && !s.holds(zxid)
+                && proposer != Some(**sid)
         })?;
         Some(
             violation(

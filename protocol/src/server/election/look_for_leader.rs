@@ -11,10 +11,12 @@
 //!   `finalizeWait`; `finalizeWait` of silence decides.
 
 use super::action::{ElectionAction, ElectionTimer, Outbox};
+use super::bugs::{FleBugs, OutOfElectionEquality, VoteOrder};
 use super::tracker::{check_leader, has_all_quorums};
 use super::vote::{Proposal, RecordedVote, Vote};
 use super::FastLeaderElection;
 use crate::observe::ServerState;
+use crate::server::config::QuorumConfig;
 use crate::server::notification::Notification;
 use crate::types::{LocalTime, ServerId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -92,11 +94,13 @@ impl FastLeaderElection {
         out: &mut Outbox,
     ) {
         let finalize_wait_ms = u64::from(self.config.finalize_wait_ms);
+        let order = self.bugs.vote_order;
         let Some(election) = self.election.as_mut() else {
             return;
         };
         if election.poll == Poll::Finalize {
-            if !Proposal::of_notification(&notification).beats(&election.proposal) {
+            let offered = Proposal::of_notification(&notification);
+            if !order.beats(&offered, &election.proposal) {
                 // Drained and dropped; the finalize wait starts over.
                 out.push(ElectionAction::SetTimer {
                     timer: ElectionTimer::Finalize,
@@ -146,6 +150,7 @@ impl FastLeaderElection {
 
     /// A LOOKING voter's vote: follow rounds, adopt better votes, count, maybe finalize.
     fn looking_vote(&mut self, now: LocalTime, from: ServerId, n: &Notification, out: &mut Outbox) {
+        let order = self.bugs.vote_order;
         let Some(election) = self.election.as_mut() else {
             return;
         };
@@ -159,7 +164,7 @@ impl FastLeaderElection {
             // offered vote and our own candidacy (not our current proposal).
             self.logicalclock = n.election_epoch;
             election.recvset.clear();
-            election.proposal = if offered.beats(&election.init) {
+            election.proposal = if order.beats(&offered, &election.init) {
                 offered
             } else {
                 election.init
@@ -167,19 +172,25 @@ impl FastLeaderElection {
             changed = true;
         } else if n.election_epoch < self.logicalclock {
             return; // an older round (the receiver has answered it)
-        } else if offered.beats(&election.proposal) {
+        } else if order.beats(&offered, &election.proposal) {
             election.proposal = offered;
             changed = true;
         }
+        // (ZK-1419's order is not transitive: there the invariant does not hold.)
         assert!(
-            !election.init.beats(&election.proposal),
+            order != VoteOrder::Total || !election.init.beats(&election.proposal),
             "a proposal never falls below our own candidacy"
         );
         election
             .recvset
             .insert(from, RecordedVote::looking(offered, n.election_epoch));
         let ours = RecordedVote::looking(election.proposal, self.logicalclock);
-        let quorum = has_all_quorums(&self.config, &election.recvset, &ours);
+        let quorum = has_all_quorums(
+            &self.config,
+            &election.recvset,
+            &ours,
+            OutOfElectionEquality::LeaderAndPeerEpoch, // `ours` is LOOKING: full comparison
+        );
         if changed {
             self.send_notifications(out);
         }
@@ -213,8 +224,12 @@ impl FastLeaderElection {
         from: ServerId,
         n: &Notification,
     ) -> Option<(Vote, ServerState)> {
-        let myid = self.myid;
-        let logicalclock = self.logicalclock;
+        let check = LeaderCheck {
+            config: &self.config,
+            bugs: self.bugs,
+            myid: self.myid,
+            logicalclock: self.logicalclock,
+        };
         let election = self.election.as_mut()?;
         let theirs = RecordedVote {
             proposal: Proposal::of_notification(n),
@@ -222,45 +237,30 @@ impl FastLeaderElection {
             state: n.state,
             version: n.version,
         };
-        let decided = Vote {
-            leader: n.leader,
-            zxid: n.zxid,
-            election_epoch: n.election_epoch,
-            peer_epoch: n.peer_epoch,
-        };
-        if n.election_epoch == logicalclock {
+        let mut decided = false;
+        if n.election_epoch == check.logicalclock {
             // ZooKeeper records it here without its version.
             let recorded = RecordedVote {
                 version: 0,
                 ..theirs
             };
             election.recvset.insert(from, recorded);
-            if has_all_quorums(&self.config, &election.recvset, &theirs)
-                && check_leader(
-                    myid,
-                    logicalclock,
-                    &election.recvset,
-                    n.leader,
-                    n.election_epoch,
-                )
-            {
-                return Some((decided, self.role_behind(n.leader)));
+            decided = check.quorum_follows(&election.recvset, &theirs, n);
+        }
+        if !decided {
+            election.outofelection.insert(from, theirs);
+            if check.quorum_follows(&election.outofelection, &theirs, n) {
+                self.logicalclock = n.election_epoch; // join the ensemble's round
+                decided = true;
             }
         }
-        election.outofelection.insert(from, theirs);
-        if has_all_quorums(&self.config, &election.outofelection, &theirs)
-            && check_leader(
-                myid,
-                logicalclock,
-                &election.outofelection,
-                n.leader,
-                n.election_epoch,
-            )
-        {
-            self.logicalclock = n.election_epoch;
-            return Some((decided, self.role_behind(n.leader)));
-        }
-        None
+        let vote = Vote {
+            leader: n.leader,
+            zxid: n.zxid,
+            election_epoch: n.election_epoch,
+            peer_epoch: n.peer_epoch,
+        };
+        decided.then(|| (vote, self.role_behind(n.leader)))
     }
 
     /// Our role behind `leader`: LEADING if it is us, else FOLLOWING (OBSERVING for an
@@ -334,5 +334,35 @@ impl FastLeaderElection {
         self.current_vote = Some(vote);
         self.peer_state = state;
         out.push(ElectionAction::Decided { vote, state });
+    }
+}
+
+/// What deciding on a FOLLOWING/LEADING vote needs to know about us.
+struct LeaderCheck<'a> {
+    config: &'a QuorumConfig,
+    bugs: FleBugs,
+    myid: ServerId,
+    logicalclock: u64,
+}
+
+impl LeaderCheck<'_> {
+    /// `getVoteTracker(votes, theirs).hasAllQuorums() && checkLeader(votes, n.leader,
+    /// n.electionEpoch)`.
+    fn quorum_follows(
+        &self,
+        votes: &BTreeMap<ServerId, RecordedVote>,
+        theirs: &RecordedVote,
+        n: &Notification,
+    ) -> bool {
+        let equality = self.bugs.out_of_election_equality;
+        has_all_quorums(self.config, votes, theirs, equality)
+            && check_leader(
+                self.myid,
+                self.logicalclock,
+                votes,
+                n.leader,
+                n.election_epoch,
+                self.bugs.check_leader_self,
+            )
     }
 }

@@ -75,6 +75,10 @@
 //! assert_eq!(vote.election_epoch, 1);
 //! ```
 //!
+//! Historical FLE bugs (ZK-1419's vote order, ZK-1805's out-of-election equality, ZK-1514's
+//! `checkLeader`) can be switched back on with [`FastLeaderElection::with_bugs`] and [`FleBugs`];
+//! `protocol/tests/election_bugs.rs` shows each one failing as the bug zoo describes.
+//!
 //! What ZooKeeper does that is not modelled: dynamic reconfiguration (the vote's config bytes,
 //! next-config voters), the two-node `QuorumOracleMaj`, hierarchical quorums and weights
 //! (`QuorumMaj` gives every id weight 1), and the `connectAll` re-dial on a timeout when nothing
@@ -82,12 +86,14 @@
 //! re-queues the same latest vote a re-dial would have flushed.
 
 mod action;
+mod bugs;
 mod look_for_leader;
 mod receiver;
 mod tracker;
 mod vote;
 
 pub use action::{split_actions, ElectionAction, ElectionTimer};
+pub use bugs::{CheckLeaderSelf, FleBugs, OutOfElectionEquality, VoteOrder};
 pub use vote::{Proposal, Vote, NOTIFICATION_VERSION};
 
 use crate::observe::ServerState;
@@ -103,6 +109,8 @@ use std::collections::VecDeque;
 pub struct FastLeaderElection {
     myid: ServerId,
     config: QuorumConfig,
+    /// Historical bugs switched back on (none by default).
+    bugs: FleBugs,
     /// Whether this server votes (`LearnerType.PARTICIPANT`); observers only learn the leader.
     participant: bool,
     /// `logicalclock`: the round, bumped by every `start`.
@@ -133,6 +141,11 @@ impl FastLeaderElection {
     /// Panics if `myid` is not in `config`, or `finalizeWait` or `maxNotificationInterval` is 0
     /// (the caller validates `zoo.cfg`; FLE would spin on zero-length timeouts).
     pub fn new(myid: ServerId, config: &QuorumConfig) -> FastLeaderElection {
+        FastLeaderElection::with_bugs(myid, config, FleBugs::default())
+    }
+
+    /// FLE with historical bugs switched back on (see [`FleBugs`]); panics as [`new`](Self::new).
+    pub fn with_bugs(myid: ServerId, config: &QuorumConfig, bugs: FleBugs) -> FastLeaderElection {
         let me = config.peers.iter().find(|p| p.sid == myid);
         assert!(
             me.is_some(),
@@ -151,6 +164,7 @@ impl FastLeaderElection {
         FastLeaderElection {
             myid,
             config: config.clone(),
+            bugs,
             participant: me.is_some_and(|p| !p.observer),
             logicalclock: 0,
             current_vote: None,

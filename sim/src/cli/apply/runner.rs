@@ -63,13 +63,18 @@ pub struct Runner {
     next_container_check_ms: i64,
     sessions: BTreeMap<String, Session>,
     names: BTreeMap<SessionId, String>,
+    /// Session ids in the order they connected.
+    connect_order: Vec<SessionId>,
     events: Vec<(SessionId, WatchNotification, &'static str)>,
 }
+
+/// The client's address: every connection's auth info starts with `ip:<address>`.
+const CLIENT_IP: &str = "127.0.0.1";
 
 fn ip_auth() -> Vec<Id> {
     vec![Id {
         scheme: "ip".into(),
-        id: "127.0.0.1".into(),
+        id: CLIENT_IP.into(),
     }]
 }
 
@@ -84,6 +89,7 @@ impl Runner {
             next_container_check_ms: START_MS + CONTAINER_CHECK_INTERVAL_MS,
             sessions: BTreeMap::new(),
             names: BTreeMap::new(),
+            connect_order: Vec::new(),
             events: Vec::new(),
         }
     }
@@ -146,6 +152,7 @@ impl Runner {
         );
         self.db.set_connection_auth(id, ip_auth());
         self.names.insert(id, name.to_string());
+        self.connect_order.push(id);
         self.sessions.insert(
             name.to_string(),
             Session {
@@ -187,6 +194,20 @@ impl Runner {
             kind => self.request(&op.session, kind, &mut out),
         }
         out.events = std::mem::take(&mut self.events);
+        // As a client sees them: the acting session's notifications before its reply, then the
+        // other sessions', each session's in delivery order (a stable sort).
+        let rank = |when: &str| match when {
+            "before_reply" => 0,
+            "after_reply" => 1,
+            _ => 2,
+        };
+        let order = &self.connect_order;
+        out.events.sort_by_key(|(s, _, when)| {
+            (
+                rank(when),
+                order.iter().position(|x| x == s).unwrap_or(usize::MAX),
+            )
+        });
         out
     }
 
@@ -378,7 +399,7 @@ impl Runner {
     }
 
     fn add_auth(&mut self, name: &str, scheme: &str, auth: &[u8], out: &mut OpOutcome) {
-        match ZkDatabase::authenticate(scheme, auth) {
+        match ZkDatabase::authenticate(scheme, auth, CLIENT_IP) {
             Ok(id) => {
                 let s = self.sessions.get_mut(name).expect("connected session");
                 if !s.auth.contains(&id) {
