@@ -19,11 +19,12 @@ fn started(n: u64) -> Cluster {
 fn three_fresh_servers_elect_the_largest_sid_and_reach_broadcast() {
     let cluster = started(3);
     let leader = &cluster.peers[&3];
-    assert_eq!(leader.peer_state(), ServerState::Leading);
+    assert_eq!(leader.state(), ServerState::Leading);
     for sid in [1, 2] {
         let peer = &cluster.peers[&sid];
-        assert_eq!(peer.peer_state(), ServerState::Following);
-        assert_eq!(peer.leader(), Some(ServerId(3)));
+        assert_eq!(peer.state(), ServerState::Following);
+        let info = format!("{sid}->3 FOLLOWERINFO");
+        assert!(cluster.transcript.contains(&info), "{sid} never followed 3");
     }
     for peer in cluster.peers.values() {
         assert_eq!(peer.zab_state(), ZabState::Broadcast);
@@ -37,8 +38,12 @@ fn three_fresh_servers_elect_the_largest_sid_and_reach_broadcast() {
 fn discovery_and_sync_messages_follow_zookeepers_order() {
     let cluster = started(3);
     for follower in [1, 2] {
+        let lines = cluster.between(follower, 3);
+        let first_ping = lines.iter().position(|l| l.ends_with("PING"));
+        let (handshake, heartbeats) = lines.split_at(first_ping.unwrap_or(lines.len()));
+        // Learner.syncWithLeader ACKs UPTODATE (zxid newEpoch << 32) before serving.
         assert_eq!(
-            cluster.between(follower, 3),
+            handshake,
             [
                 format!("{follower}->3 FOLLOWERINFO"),
                 format!("3->{follower} LEADERINFO"),
@@ -47,8 +52,17 @@ fn discovery_and_sync_messages_follow_zookeepers_order() {
                 format!("3->{follower} NEWLEADER"),
                 format!("{follower}->3 ACK"),
                 format!("3->{follower} UPTODATE"),
+                format!("{follower}->3 ACK"),
             ]
         );
+        // Then heartbeats: every leader PING is answered by the learner's PING.
+        assert!(heartbeats.len() >= 2, "no heartbeats: {lines:?}");
+        for pair in heartbeats.chunks(2) {
+            assert_eq!(pair[0], format!("3->{follower} PING"));
+            if let Some(reply) = pair.get(1) {
+                assert_eq!(*reply, format!("{follower}->3 PING"));
+            }
+        }
     }
 }
 
@@ -59,12 +73,9 @@ fn epoch_files_are_durable_and_hold_the_new_epoch() {
         let disk = &cluster.disks[&sid];
         assert_eq!(
             disk.get("acceptedEpoch").map(Vec::as_slice),
-            Some(&b"1\n"[..])
+            Some(&b"1"[..])
         );
-        assert_eq!(
-            disk.get("currentEpoch").map(Vec::as_slice),
-            Some(&b"1\n"[..])
-        );
+        assert_eq!(disk.get("currentEpoch").map(Vec::as_slice), Some(&b"1"[..]));
         assert!(!disk.contains_key("acceptedEpoch.tmp"));
     }
 }
@@ -151,8 +162,37 @@ fn a_garbled_epoch_file_halts_at_start() {
         .disks
         .get_mut(&1)
         .unwrap()
-        .insert("currentEpoch".into(), b"x1\n".to_vec());
+        .insert("currentEpoch".into(), b"x1".to_vec());
     cluster.start(1);
     cluster.run_until(1000);
     assert!(cluster.halted[&1].contains("currentEpoch"));
+}
+
+#[test]
+fn followers_elect_a_new_leader_in_a_higher_epoch_when_the_leader_crashes() {
+    let mut cluster = started(3);
+    cluster.crash(3);
+    cluster.run_until(60_000);
+    let leaders: Vec<u64> = [1, 2]
+        .into_iter()
+        .filter(|sid| cluster.peers[sid].state() == ServerState::Leading)
+        .collect();
+    // Both have the same history (epoch 1, nothing written): the larger sid wins.
+    assert_eq!(leaders, [2]);
+    assert_eq!(cluster.peers[&1].state(), ServerState::Following);
+    for sid in [1, 2] {
+        let peer = &cluster.peers[&sid];
+        assert_eq!(peer.zab_state(), ZabState::Broadcast);
+        assert_eq!(peer.current_epoch(), Epoch(2));
+    }
+}
+
+#[test]
+fn a_leader_left_alone_steps_down_to_looking() {
+    let mut cluster = started(3);
+    cluster.crash(1);
+    cluster.crash(2);
+    cluster.run_until(60_000);
+    assert_eq!(cluster.peers[&3].state(), ServerState::Looking);
+    assert_eq!(cluster.peers[&3].zab_state(), ZabState::Election);
 }

@@ -158,41 +158,12 @@ impl QuorumPeer {
 
     /// This server's sid.
     pub fn myid(&self) -> ServerId {
-        self.core.myid
+        self.myid
     }
 
     /// The configuration.
     pub fn config(&self) -> &QuorumConfig {
-        &self.core.config
-    }
-
-    /// `QuorumPeer.getPeerState`.
-    pub fn peer_state(&self) -> ServerState {
-        self.core.state
-    }
-
-    /// `QuorumPeer.getZabState`.
-    pub fn zab_state(&self) -> ZabState {
-        self.core.zab_state
-    }
-
-    /// The durable `acceptedEpoch`.
-    pub fn accepted_epoch(&self) -> Epoch {
-        self.core.accepted_epoch
-    }
-
-    /// The durable `currentEpoch`.
-    pub fn current_epoch(&self) -> Epoch {
-        self.core.current_epoch
-    }
-
-    /// The leader this server follows or is, once election decided.
-    pub fn leader(&self) -> Option<ServerId> {
-        match &self.role {
-            Role::Looking => None,
-            Role::Leading(_) => Some(self.core.myid),
-            Role::Following(l) => Some(l.leader),
-        }
+        &self.config
     }
 
     /// The peer state.
