@@ -10,6 +10,7 @@ use zabsim_protocol::server::{
     Conn, DataDir, DiskRequest, IoToken, Port, QuorumConfig, QuorumPeer, ServerAction, ServerInput,
     ServerTimer,
 };
+use zabsim_protocol::session_wire::{ClientMessage, ServerMessage};
 use zabsim_protocol::types::{LocalTime, ServerId};
 
 /// `LocalTime` counts nanoseconds.
@@ -43,6 +44,9 @@ pub struct Cluster {
     pub transcript: Vec<String>,
     pub observations: Vec<(u64, Observation)>,
     pub halted: BTreeMap<u64, String>,
+    /// Client connections: conn → server, and what each received.
+    pub clients: BTreeMap<Conn, u64>,
+    pub client_inbox: BTreeMap<Conn, Vec<ServerMessage>>,
 }
 
 impl Cluster {
@@ -63,6 +67,8 @@ impl Cluster {
             transcript: Vec::new(),
             observations: Vec::new(),
             halted: BTreeMap::new(),
+            clients: BTreeMap::new(),
+            client_inbox: BTreeMap::new(),
         };
         for sid in 1..=n {
             cluster.disks.insert(sid, BTreeMap::new());
@@ -219,6 +225,9 @@ impl Cluster {
                     );
                 }
             }
+            ServerAction::Close { conn } if self.clients.get(&conn) == Some(&sid) => {
+                self.clients.remove(&conn);
+            }
             ServerAction::Close { conn } => {
                 if let Some((to, their)) = self.wires.remove(&(sid, conn)) {
                     self.wires.remove(&(to, their));
@@ -243,7 +252,12 @@ impl Cluster {
             ServerAction::Halt { reason } => {
                 self.halted.insert(sid, reason);
             }
-            ServerAction::Reply { .. } => {}
+            ServerAction::Reply { conn, message } => {
+                if self.clients.get(&conn) == Some(&sid) {
+                    self.transcript.push(format!("{sid}->client REPLY"));
+                    self.client_inbox.entry(conn).or_default().push(message);
+                }
+            }
         }
     }
 
@@ -266,6 +280,23 @@ impl Cluster {
             conn: mine,
         };
         self.schedule(1, from, connected);
+    }
+
+    /// A client connects to `sid` (delivered after 1 ms); returns its connection.
+    pub fn client_connect(&mut self, sid: u64) -> Conn {
+        self.next_conn += 2;
+        let conn = Conn(self.next_conn);
+        self.clients.insert(conn, sid);
+        let port = Port::Client;
+        self.schedule(1, sid, ServerInput::Accepted { conn, port });
+        conn
+    }
+
+    /// A client message on `conn`, delivered after 1 ms.
+    pub fn client_send(&mut self, conn: Conn, message: ClientMessage) {
+        if let Some(sid) = self.clients.get(&conn).copied() {
+            self.schedule(1, sid, ServerInput::Client { conn, message });
+        }
     }
 
     /// The transcript lines between two servers (either direction).
