@@ -88,3 +88,39 @@ fn a_write_through_a_follower_is_committed_by_a_quorum_and_answered_with_its_zxi
         );
     }
 }
+
+#[test]
+fn a_follower_that_has_not_fsynced_does_not_ack_and_catches_up_after_a_crash() {
+    let mut cluster = Cluster::new(3);
+    for sid in 1..=3 {
+        cluster.start(sid);
+    }
+    cluster.run_until(5_000);
+    let (conn, _session) = connect(&mut cluster, 3);
+    cluster.held.insert(1);
+    cluster.transcript.clear();
+    cluster.client_send(conn, create("/a"));
+    cluster.run_until(5_200);
+    // Server 2's ACK and the leader's own make the quorum; server 1's disk never finished.
+    assert!(cluster.transcript.contains(&"3->1 PROPOSAL".to_string()));
+    assert!(!cluster.transcript.contains(&"1->3 ACK".to_string()));
+    assert!(cluster.transcript.contains(&"2->3 ACK".to_string()));
+    let replied = cluster.client_inbox[&conn]
+        .iter()
+        .any(|m| matches!(m, ServerMessage::Reply { xid, err: ErrorCode::OK, .. } if xid.0 == 1));
+    assert!(replied);
+    // Server 1 crashes with the append un-fsynced (lost), restarts and is synced back.
+    cluster.crash(1);
+    cluster.held.clear();
+    cluster.start(1);
+    cluster.run_until(30_000);
+    // The silent client's session has expired meanwhile (a closeSession txn): server 1 must be
+    // level with the leader, whatever the leader committed since.
+    let leader_zxid = cluster.peers[&3].database().last_processed_zxid();
+    assert!(leader_zxid >= Zxid::new(Epoch(1), 2));
+    assert_eq!(
+        cluster.peers[&1].database().last_processed_zxid(),
+        leader_zxid
+    );
+    assert!(cluster.peers[&1].database().tree().node("/a").is_some());
+}

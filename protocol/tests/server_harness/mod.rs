@@ -32,6 +32,8 @@ pub struct Cluster {
     pub pending_disk: BTreeMap<u64, Vec<(IoToken, DiskRequest)>>,
     /// When true, disk requests complete only when the test calls `complete_disk`.
     pub hold_disk: bool,
+    /// Servers whose disk requests are held even when `hold_disk` is off.
+    pub held: std::collections::BTreeSet<u64>,
     queue: BTreeMap<(u64, u64), Event>,
     timers: BTreeMap<(u64, ServerTimer), u64>,
     seq: u64,
@@ -58,6 +60,7 @@ impl Cluster {
             disks: BTreeMap::new(),
             pending_disk: BTreeMap::new(),
             hold_disk: false,
+            held: std::collections::BTreeSet::new(),
             queue: BTreeMap::new(),
             timers: BTreeMap::new(),
             seq: 0,
@@ -241,7 +244,7 @@ impl Cluster {
                 self.timers.remove(&(sid, timer));
             }
             ServerAction::Disk { io, op } => {
-                if self.hold_disk {
+                if self.hold_disk || self.held.contains(&sid) {
                     self.pending_disk.entry(sid).or_default().push((io, op));
                 } else {
                     self.apply_disk(sid, &op);
