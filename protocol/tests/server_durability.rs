@@ -10,7 +10,7 @@ use server_support::client::{create, open_session, reply};
 use server_support::{Cluster, Traced};
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::observe::Observation;
-use zabsim_protocol::server::{QuorumConfig, Variant, Variants};
+use zabsim_protocol::server::{DiskRequest, QuorumConfig, Variant, Variants};
 use zabsim_protocol::types::{Epoch, ServerId, Zxid};
 
 fn z(epoch: u32, counter: u32) -> Zxid {
@@ -161,4 +161,35 @@ fn zk_4643_writes_current_epoch_before_the_synced_txns() {
     assert!(epoch_first);
     assert_eq!(epoch, Epoch(2));
     assert_eq!(zxid, z(1, 2), "the synced txns were lost");
+}
+
+/// Group commit: while s1's first append is on the disk, the next two proposals queue as one
+/// append under one fsync; s1 still ACKs each of the three after its fsync.
+#[test]
+fn proposals_queued_behind_an_fsync_share_the_next_one() {
+    let mut c = cluster(Variants::default());
+    let (conn, _) = open_session(&mut c, 2);
+    c.hold_disk.insert(ServerId(1));
+    for i in 0..3 {
+        create(&mut c, conn, 1 + i, &format!("/g{i}"), b"x");
+    }
+    c.settle();
+    let (mut appends, mut fsyncs) = (0, 0);
+    while let Some((_, op)) = c.nodes[&ServerId(1)].disk_pending.front().cloned() {
+        match op {
+            DiskRequest::Append { .. } => appends += 1,
+            DiskRequest::Fsync { .. } => fsyncs += 1,
+            _ => {}
+        }
+        c.complete_disk(ServerId(1));
+        c.settle();
+    }
+    assert_eq!((appends, fsyncs), (2, 2));
+    for counter in 2..=4 {
+        let acked = c
+            .trace
+            .iter()
+            .any(|t| matches!(t, Traced::Ack(1, zx) if *zx == z(1, counter)));
+        assert!(acked, "s1 acked 0x10000000{counter}");
+    }
 }

@@ -9,3 +9,4 @@ pub mod cluster;
 pub mod kernel;
 pub mod runner;
 pub mod scenario;
+pub mod workload;

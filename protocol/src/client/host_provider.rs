@@ -1,48 +1,68 @@
-//! `StaticHostProvider`: the connect string's servers in a shuffled order, tried round-robin.
+//! `StaticHostProvider`: the connect string's servers, shuffled once with the driver's entropy,
+//! tried round-robin. After a full round without a connection the client spins (waits) before
+//! trying the server it last connected to again.
 
 use crate::types::ServerId;
 
-/// The servers of the connect string, shuffled once with the driver's entropy.
-#[derive(Clone, Debug)]
-pub struct HostProvider {
+/// The connect string, as ZooKeeper's `StaticHostProvider` walks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticHostProvider {
     servers: Vec<ServerId>,
-    next: usize,
+    /// Index of the server most recently returned by `next` (`None` before the first).
+    current_index: Option<usize>,
+    /// Index of the server last connected to (`None` before the first `next`).
+    last_index: Option<usize>,
 }
 
-impl HostProvider {
-    /// Shuffles `servers` with a Fisher–Yates pass driven by `entropy` (splitmix64 steps).
-    pub fn new(mut servers: Vec<ServerId>, entropy: u64) -> HostProvider {
+impl StaticHostProvider {
+    /// The servers in the order given, shuffled with `rng` (Fisher–Yates).
+    pub fn new(mut servers: Vec<ServerId>, rng: &mut impl FnMut() -> u64) -> StaticHostProvider {
         assert!(
             !servers.is_empty(),
             "a connect string names at least one server"
         );
-        let mut state = entropy;
         for i in (1..servers.len()).rev() {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            let j = (z % (i as u64 + 1)) as usize;
+            let j = (rng() % (i as u64 + 1)) as usize;
             servers.swap(i, j);
         }
-        HostProvider { servers, next: 0 }
-    }
-
-    /// The next server to try.
-    pub fn next_server(&mut self) -> ServerId {
-        let server = self.servers[self.next % self.servers.len()];
-        self.next = (self.next + 1) % self.servers.len();
-        server
+        StaticHostProvider {
+            servers,
+            current_index: None,
+            last_index: None,
+        }
     }
 
     /// How many servers the connect string names.
-    pub fn len(&self) -> usize {
+    pub fn size(&self) -> usize {
         self.servers.len()
     }
 
-    /// Never true: a provider has at least one server.
-    pub fn is_empty(&self) -> bool {
-        self.servers.is_empty()
+    /// The shuffled order.
+    pub fn servers(&self) -> &[ServerId] {
+        &self.servers
+    }
+
+    /// The next server, and the spin delay (ms) to wait first: `spin_delay_ms` when the round
+    /// came back to the server last connected to, else 0.
+    pub fn next(&mut self, spin_delay_ms: u64) -> (ServerId, u64) {
+        let current = self
+            .current_index
+            .map_or(0, |i| (i + 1) % self.servers.len());
+        self.current_index = Some(current);
+        let delay = if self.last_index == Some(current) {
+            spin_delay_ms
+        } else {
+            if self.last_index.is_none() {
+                self.last_index = Some(0);
+            }
+            0
+        };
+        (self.servers[current], delay)
+    }
+
+    /// The connection to the current server succeeded.
+    pub fn on_connected(&mut self) {
+        assert!(self.current_index.is_some(), "connected before any next()");
+        self.last_index = self.current_index;
     }
 }

@@ -18,8 +18,10 @@ pub struct OpToken(pub u64);
 /// The client's named timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ClientTimer {
-    /// Send a ping when idle for a third of the read timeout; declare the connection lost after
-    /// two thirds of the session timeout without hearing from the server.
+    /// Send a ping after half the read timeout without sending (ClientCnxn: `readTimeout/2`
+    /// less up to a second, at most every 10 s; about a third of the session timeout); declare
+    /// the connection lost after the read timeout (two thirds of the session timeout) without
+    /// hearing from the server.
     Heartbeat,
     /// Connect timeout for the current attempt (sessionTimeout / number of servers).
     ConnectTimeout,

@@ -117,6 +117,17 @@ impl QuorumPeer {
                         },
                     });
                 }
+                // FinalRequestProcessor answers setWatches (xid -8) after firing what changed;
+                // ClientCnxn keeps the packet in its pendingQueue until this reply.
+                out.push(ServerAction::Reply {
+                    conn,
+                    message: ServerMessage::Reply {
+                        xid: crate::session_wire::XID_SET_WATCHES,
+                        zxid,
+                        err: ErrorCode::OK,
+                        response: None,
+                    },
+                });
             }
             (ClientMessage::CloseSession { xid }, Some(s)) => {
                 self.client_touch(conn, s);

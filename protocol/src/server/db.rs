@@ -119,6 +119,18 @@ impl QuorumPeer {
         }
         let file = self.log.current_file.clone().unwrap_or_default();
         let bytes: Vec<u8> = txns.iter().flat_map(encode_record).collect();
+        let gen = self.gen;
+        if !new_file
+            && self
+                .disk
+                .merge_log(&mut self.mirror, &file, &bytes, &txns, gen, ack)
+        {
+            self.log.since_snapshot += txns.len() as u64;
+            if self.log.since_snapshot > self.log.snap_threshold {
+                self.take_snapshot(out);
+            }
+            return;
+        }
         let mut ops = vec![
             DiskRequest::Append {
                 file: file.clone(),
@@ -130,7 +142,6 @@ impl QuorumPeer {
             ops.push(DiskRequest::FsyncDir);
         }
         self.log.since_snapshot += txns.len() as u64;
-        let gen = self.gen;
         self.disk
             .push(&mut self.mirror, ops, Then::Logged { txns, gen, ack }, out);
         if self.log.since_snapshot > self.log.snap_threshold {

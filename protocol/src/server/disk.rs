@@ -83,6 +83,45 @@ impl DiskQueue {
         }
     }
 
+    /// Group commit (`SyncRequestProcessor` batches appends under one fsync): folds an append
+    /// to `file` into the last queued log job when that job has not started (the head job is
+    /// the one in flight) and completes the same way. Returns false when it cannot.
+    pub fn merge_log(
+        &mut self,
+        mirror: &mut DiskMirror,
+        file: &str,
+        bytes: &[u8],
+        txns: &[TxnEntry],
+        then_gen: u64,
+        then_ack: bool,
+    ) -> bool {
+        if self.jobs.len() < 2 {
+            return false;
+        }
+        let Some(job) = self.jobs.back_mut() else {
+            return false;
+        };
+        let Then::Logged { txns: t, gen, ack } = &mut job.then else {
+            return false;
+        };
+        if *gen != then_gen || *ack != then_ack {
+            return false;
+        }
+        match job.ops.front_mut() {
+            Some(DiskRequest::Append { file: f, bytes: b }) if f == file => {
+                b.extend_from_slice(bytes);
+            }
+            _ => return false,
+        }
+        t.extend(txns.iter().cloned());
+        mirror
+            .files
+            .entry(file.to_string())
+            .or_default()
+            .extend_from_slice(bytes);
+        true
+    }
+
     /// Whether a job is queued or running.
     pub fn busy(&self) -> bool {
         !self.jobs.is_empty()

@@ -16,6 +16,24 @@
 //!
 //! Durability rule: an ACK, a LEADERINFO, an ACKEPOCH or a NEWLEADER ACK leaves only from the
 //! continuation ([`disk::Then`]) of the disk job that makes its premise durable.
+//!
+//! Driver contract beyond [`io`]: a quorum connection [`ServerInput::Accepted`] by a server that
+//! is not LEADING is closed at once (ZooKeeper has no listener then); a learner whose connection
+//! closes before LEADERINFO treats it as refused and retries every second for `initLimit` ticks.
+//! Disk operations are issued one at a time (the next only after the previous `DiskDone`).
+//!
+//! STATUS (what is modelled, and what is not yet):
+//! - done: recovery with the epoch-file checks, FLE glue, discovery, DIFF/TRUNC/SNAP (committed
+//!   window and on-disk log), NEWLEADER durability order (§7.4), broadcast with in-order commit,
+//!   INFORM, `sync`, PING/touches, `syncLimit`/`initLimit`/SyncLimitCheck, session expiry,
+//!   ConnectRequest/revalidation, per-session request order, ZK-2845 fast-forward, ZK-3642,
+//!   counter rollover, variants ZK-1154 and ZK-4643;
+//! - stand-ins: file formats ([`storage`], until `persist/` lands); the request context carries
+//!   no auth ids (addAuth is not forwarded);
+//! - group commit: appends queued behind the running log job share its successor's fsync;
+//! - not modelled: purge
+//!   (`snapRetainCount`), local sessions, reconfig, read-only mode, `loadData`'s dead-session
+//!   cleanup, the observer election delay.
 
 pub mod broadcast;
 pub mod clients;
