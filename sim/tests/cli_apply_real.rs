@@ -30,6 +30,19 @@ fn random_scripts_equal_real_zookeeper() {
     compare("fuzz.jsonl", "zookeeper-3.8.0-fuzz.jsonl", 24);
 }
 
+/// 24 random scripts with extended types on (`fuzz.py 2000 24 ext`): also containers, TTL
+/// nodes, connection drops and reconnects with SetWatches.
+#[test]
+fn random_scripts_with_extended_types_equal_real_zookeeper() {
+    compare("fuzz-ext.jsonl", "zookeeper-3.8.0-fuzz-ext.jsonl", 24);
+}
+
+/// 20 more random scripts (`fuzz.py 3000 20`), recorded after the replayer learned to ping.
+#[test]
+fn more_random_scripts_equal_real_zookeeper() {
+    compare("fuzz-3000.jsonl", "zookeeper-3.8.0-fuzz-3000.jsonl", 20);
+}
+
 fn compare(scripts: &str, answers: &str, count: usize) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli_apply_real");
     let scripts = std::fs::read_to_string(format!("{dir}/{scripts}")).expect("scripts");

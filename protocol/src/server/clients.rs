@@ -62,11 +62,15 @@ impl Clients {
         self.cnxns.contains_key(&conn)
     }
 
-    /// Drops every connection (the server stops serving); returns them to close.
-    pub fn close_all(&mut self) -> Vec<Conn> {
-        self.by_session.clear();
+    /// Drops every connection (the server stops serving); returns them to close and the
+    /// sessions that were connected (their watches go with their connections).
+    pub fn close_all(&mut self) -> (Vec<Conn>, Vec<SessionId>) {
+        let sessions = std::mem::take(&mut self.by_session).into_keys().collect();
         self.pending_connect.clear();
-        std::mem::take(&mut self.cnxns).into_keys().collect()
+        (
+            std::mem::take(&mut self.cnxns).into_keys().collect(),
+            sessions,
+        )
     }
 
     /// Whether a request is waiting for its answer.

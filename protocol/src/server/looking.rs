@@ -108,8 +108,13 @@ impl QuorumPeer {
         ] {
             out.push(ServerAction::CancelTimer { timer });
         }
-        for conn in self.clients.close_all() {
+        // ServerCnxn.close → ZKDatabase.removeCnxn: the closed connections' watches go.
+        let (conns, sessions) = self.clients.close_all();
+        for conn in conns {
             out.push(ServerAction::Close { conn });
+        }
+        for session in sessions {
+            self.db.remove_connection(session);
         }
         if self.zab == ZabState::Broadcast {
             // ZooKeeperServer.shutdown(false) → zkDb.fastForwardDataBase() (ZK-2845).

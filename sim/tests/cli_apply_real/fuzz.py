@@ -1,11 +1,17 @@
 import json, random, sys
-seed0 = int(sys.argv[1]); n = int(sys.argv[2])
+seed0 = int(sys.argv[1]); n = int(sys.argv[2]); EXT = len(sys.argv) > 3
 P = ['/a', '/b', '/a/x', '/a/y', '/b/z', '/a/x/q', '/zookeeper', '/', '/a/', '/s-', '/a/s-']
 def path(r): return r.choice(P)
 def data(r): return r.choice(['', 'v', None, {'b64': 'AP8='}, 'longer data'])
 def acl(r): return r.choice(['open', 'open', 'open', 'read_only', [['rcd', 'world', 'anyone']], [['rwcda', 'digest', 'u:x'], ['r', 'world', 'anyone']], 'creator_all'])
 def op(r, sessions):
     s = r.choice(sessions)
+    if EXT and r.random() < 0.15:
+        k = r.choice(['create_container', 'create_ttl', 'drop', 'reconnect'])
+        o = {'session': s, 'op': k}
+        if k == 'create_container': o.update(path=path(r), data=data(r))
+        if k == 'create_ttl': o.update(path=path(r), data=data(r), ttl=r.choice([1, 60000, 0]), flags={'sequential': r.random() < 0.3})
+        return o
     k = r.choice(['create']*6 + ['delete']*3 + ['set']*3 + ['get', 'exists', 'children', 'children_nostat', 'get_acl', 'set_acl', 'multi', 'multi', 'add_watch', 'remove_watches', 'check_watches', 'get_ephemerals', 'all_children_number', 'sync', 'add_auth'])
     o = {'session': s, 'op': k}
     if k == 'create':
@@ -37,4 +43,6 @@ for i in range(n):
     ops = [op(r, sessions) for _ in range(r.randint(10, 35))]
     if r.random() < 0.4:
         ops.insert(r.randrange(len(ops)), {'session': sessions[-1], 'op': 'close'})
-    print(json.dumps({'name': f'fuzz-{seed0 + i}', 'sessions': sessions, 'ops': ops}))
+    d = {'name': f'fuzz-{seed0 + i}', 'sessions': sessions, 'ops': ops}
+    if EXT: d['server'] = {'jvm_props': {'zookeeper.extendedTypesEnabled': 'true'}}
+    print(json.dumps(d))

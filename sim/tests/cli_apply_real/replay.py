@@ -5,11 +5,20 @@ import base64, hashlib, json, os, select, shutil, socket, struct, subprocess, sy
 
 PORT = 21810
 CP = None
+SERVER = None
+
+
+def stop_server():
+    """Stops the server this script started (by its process, never by name)."""
+    global SERVER
+    if SERVER is not None:
+        SERVER.terminate()
+        SERVER.wait(timeout=30)
+        SERVER = None
 
 def start_server(extended):
     global CP
-    subprocess.run("pkill -f 'ZooKeeperServerMain /tmp/zkreal/zoo.cfg'", shell=True)
-    time.sleep(0.5)
+    stop_server()
     shutil.rmtree('/tmp/zkreal/data', ignore_errors=True)
     os.makedirs('/tmp/zkreal/data')
     jars = [f'/usr/share/java/{j}' for j in os.listdir('/usr/share/java') if j.endswith('.jar') and any(k in j for k in ['zookeeper','slf4j-api','log4j-1.2-1','netty','commons-cli','commons-io','metrics','snappy','jackson','jline','audience'])]
@@ -17,7 +26,8 @@ def start_server(extended):
     props = ['-Dzookeeper.admin.enableServer=false', '-Dzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=']
     if extended:
         props.append('-Dzookeeper.extendedTypesEnabled=true')
-    subprocess.Popen(['java'] + props + ['-cp', CP, 'org.apache.zookeeper.server.ZooKeeperServerMain', '/tmp/zkreal/zoo.cfg'],
+    global SERVER
+    SERVER = subprocess.Popen(['java'] + props + ['-cp', CP, 'org.apache.zookeeper.server.ZooKeeperServerMain', '/tmp/zkreal/zoo.cfg'],
                      stdout=open('/tmp/zkreal/server.log', 'w'), stderr=subprocess.STDOUT)
     for _ in range(100):
         try:
@@ -340,6 +350,9 @@ def run_script(sc):
     return {'name': sc['name'], 'base_zxid_abs': base, 'sessions': {n: {'negotiated_timeout_ms': s.timeout} for n, s in sessions.items()},
             'results': results, 'final_tree': tree}
 
-for line in open(sys.argv[1]):
-    if line.strip():
-        print(json.dumps(run_script(json.loads(line)), sort_keys=True), flush=True)
+try:
+    for line in open(sys.argv[1]):
+        if line.strip():
+            print(json.dumps(run_script(json.loads(line)), sort_keys=True), flush=True)
+finally:
+    stop_server()

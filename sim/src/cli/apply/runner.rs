@@ -178,10 +178,8 @@ impl Runner {
                 let t = self.connect(&op.session, *timeout_ms);
                 out.ok_with("negotiated_timeout_ms", json!(t));
             }
-            OpKind::Drop => {
-                if connected {
-                    self.disconnect(&op.session);
-                }
+            OpKind::Drop if connected => {
+                self.disconnect(&op.session);
                 out.ok();
             }
             OpKind::Reconnect { bad_password } => {
