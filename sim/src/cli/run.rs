@@ -48,10 +48,14 @@ pub fn prepare(path: &Path, names: &[String]) -> Result<(Scenario, Vec<Variant>)
 
 /// Runs the subcommand.
 pub fn run(args: RunArgs) -> ExitCode {
-    let (scenario, variants) = match prepare(&args.scenario, &args.variants) {
+    let (mut scenario, variants) = match prepare(&args.scenario, &args.variants) {
         Ok(x) => x,
         Err(e) => return exit::bad_input(e),
     };
+    if args.out.is_some() {
+        // Full records for trace.jsonl; the fingerprint does not depend on the mode.
+        scenario.kernel.trace = crate::kernel::TraceMode::Full;
+    }
     let seed = args
         .seed
         .unwrap_or_else(|| scenario.seeds.first().copied().unwrap_or(1));

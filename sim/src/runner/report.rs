@@ -73,6 +73,9 @@ pub struct Report {
     pub seed: u64,
     /// Variants switched on.
     pub variants: Vec<String>,
+    /// Every parameter the run used: zoo.cfg as the servers got it (variants included), the
+    /// kernel's network/disk/clock models and limits, the phases and the workload.
+    pub derived: serde_json::Value,
     /// The nemesis this seed ran (swarm: drawn from the seed).
     pub nemesis: Option<String>,
     /// The faults that were applied, resolved (`at_ms`, what).
@@ -113,10 +116,21 @@ impl Report {
         for v in spec.variants {
             reproduce.push_str(&format!(" --variant {}", v.name()));
         }
+        let s = spec.scenario;
+        let mut kernel = s.kernel.clone();
+        kernel.seed = spec.seed;
+        let derived = serde_json::json!({
+            "zoo_cfg": s.quorum_config(spec.variants),
+            "kernel": kernel,
+            "phases": s.phases,
+            "workload": s.workload,
+            "cluster": s.cluster,
+        });
         Report {
             scenario: spec.scenario_path.to_string(),
             seed: spec.seed,
             variants,
+            derived,
             nemesis: nemesis.map(|n| n.to_string()),
             faults: sim.fault_log().iter().map(|e| format!("{e:?}")).collect(),
             outcome,
