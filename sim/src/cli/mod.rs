@@ -49,6 +49,11 @@ pub enum Command {
 /// Parses the command line and runs the subcommand.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr with virtual-time stamps and node ids, filtered by RUST_LOG (default
+    // `warn`); a bad RUST_LOG is reported, not fatal.
+    if let Err(e) = crate::kernel::logging::init(None) {
+        eprintln!("warning: logging: {e}");
+    }
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::run(args),
