@@ -324,6 +324,11 @@ impl ClusterModel {
     ) {
         let s = self.server(server);
         upsert(&mut s.tree, header);
+        if reason == ApplyReason::Recovery {
+            // Replayed from its own disk, so it is in its log even if the write was never
+            // reported durable: a killed process's unsynced writes survive in the page cache.
+            upsert(&mut s.log, header);
+        }
         if let (Some(d), false) = (digest, reason == ApplyReason::Recovery) {
             s.digests.insert(header.zxid, d);
         }
