@@ -38,6 +38,9 @@ pub struct Zxid(pub u64);
 impl Zxid {
     /// The zxid before any txn: epoch 0, counter 0.
     pub const ZERO: Zxid = Zxid(0);
+    /// ZooKeeper's "no zxid", -1 as jute's `long` (`WatchedEvent.NO_ZXID`): the reply-header
+    /// zxid of a notification that no txn triggered, such as one `setWatches` fires.
+    pub const NONE: Zxid = Zxid(u64::MAX);
     /// The largest counter ever proposed plus one; a leader about to use it abdicates.
     pub const COUNTER_ROLLOVER: u32 = u32::MAX;
 

@@ -254,19 +254,19 @@ impl ClusterModel {
                 s.state_since = time;
             }
             Observation::SnapshotTaken { server, zxid } => {
+                // The snapshot holds the DataTree at `zxid`; recovery loads it and replays only
+                // the log after it. So the durable history is now the tree up to `zxid` followed
+                // by the logged txns after it — this covers a SNAP-installed database (durable
+                // only from here) and txns a TRUNC/SNAP sync applied without logging them
+                // (`Learner.syncWithLeader` with `snapshotNeeded`: the NEWLEADER snapshot).
                 let s = self.server(*server);
                 if s.pending_snap.as_ref().is_some_and(|(z, _)| z <= zxid) {
-                    if let Some((snap_zxid, base)) = s.pending_snap.take() {
-                        let later: Vec<TxnHeader> = s
-                            .log
-                            .iter()
-                            .filter(|h| h.zxid > snap_zxid)
-                            .copied()
-                            .collect();
-                        s.log = base;
-                        s.log.extend(later);
-                    }
+                    s.pending_snap = None;
                 }
+                let mut durable: Vec<TxnHeader> =
+                    s.tree.iter().filter(|h| h.zxid <= *zxid).copied().collect();
+                durable.extend(s.log.iter().filter(|h| h.zxid > *zxid).copied());
+                s.log = durable;
             }
             Observation::SyncModeChosen { .. }
             | Observation::SessionCreated { .. }
@@ -353,5 +353,66 @@ impl ClusterModel {
         if let Some(d) = digest {
             s.digests.insert(zxid, d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zabsim_protocol::op_code::OpCode;
+    use zabsim_protocol::types::{SessionId, Xid};
+
+    fn header(n: u64) -> TxnHeader {
+        TxnHeader {
+            client_id: SessionId(1),
+            cxid: Xid(n as i32),
+            zxid: Zxid(n),
+            time: 0,
+            txn_type: OpCode::SetData,
+        }
+    }
+
+    fn sync_apply(model: &mut ClusterModel, server: ServerId, n: u64) {
+        let o = Observation::TxnApplied {
+            server,
+            header: header(n),
+            reason: ApplyReason::Sync,
+            digest: None,
+        };
+        model.apply(0, &o);
+    }
+
+    /// A TRUNC/SNAP sync applies txns without logging them; the NEWLEADER snapshot makes them
+    /// durable, and only it.
+    #[test]
+    fn txns_applied_in_sync_become_durable_with_the_snapshot() {
+        let s = ServerId(3);
+        let mut model = ClusterModel::new();
+        model.apply(
+            0,
+            &Observation::ProposalLogged {
+                server: s,
+                header: header(1),
+            },
+        );
+        sync_apply(&mut model, s, 1);
+        sync_apply(&mut model, s, 2);
+        sync_apply(&mut model, s, 3);
+        assert_eq!(model.servers[&s].last_logged(), Zxid(1));
+        model.apply(
+            0,
+            &Observation::SnapshotTaken {
+                server: s,
+                zxid: Zxid(2),
+            },
+        );
+        let logged: Vec<Zxid> = model.servers[&s].log.iter().map(|h| h.zxid).collect();
+        assert_eq!(
+            logged,
+            vec![Zxid(1), Zxid(2)],
+            "3 was applied after the snapshot"
+        );
+        model.apply(0, &Observation::Crashed { server: s });
+        assert_eq!(model.servers[&s].last_logged(), Zxid(2));
     }
 }

@@ -42,7 +42,7 @@ impl ZooKeeper {
     }
 
     fn on_notification(&mut self, zxid: Zxid, event: WatchedEvent) {
-        if zxid > self.last_zxid_seen {
+        if zxid != Zxid::NONE && zxid > self.last_zxid_seen {
             self.saw_zxid(zxid);
         }
         if self.watches.materialize(&event) {

@@ -15,6 +15,7 @@ use crate::request::{Request, Response};
 use crate::session_wire::{ClientMessage, ConnectRequest, ConnectResponse, ServerMessage};
 use crate::store::session::{generate_passwd, initialize_next_session_id};
 use crate::store::{Applied, RequestContext, SessionChange, WriteRequest};
+use crate::types::Zxid;
 use crate::types::{ServerId, SessionId, Xid};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -112,11 +113,13 @@ impl QuorumPeer {
             }
             (ClientMessage::SetWatches(sw), Some(s)) => {
                 let zxid = self.db.last_processed_zxid();
+                // What setWatches fires was triggered by no txn of this server: ZooKeeper 3.9
+                // sends it with the zxid -1 (`WatchedEvent.NO_ZXID`).
                 for n in self.db.set_watches(s, &sw) {
                     out.push(ServerAction::Reply {
                         conn,
                         message: ServerMessage::Notification {
-                            zxid,
+                            zxid: Zxid::NONE,
                             event: n.event,
                         },
                     });

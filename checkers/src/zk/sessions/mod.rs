@@ -3,13 +3,15 @@
 //! closes or expires and never outlive it ([`ephemerals`]).
 
 mod ephemerals;
+mod rearm;
 pub(crate) mod watches;
 
 use super::cluster::ClusterModel;
 use super::{EndState, Event, Judge, Verdict, Violation};
-use crate::history::{Completion, Invocation, OpId, Outcome, Record};
+use crate::history::{Completion, Invocation, OpId, Outcome, Record, SessionChange};
+use rearm::WatchKind;
 use std::collections::{BTreeMap, BTreeSet};
-use watches::{ChangeIndex, Received, Registration, Table};
+use watches::{ChangeIndex, Received, Registration};
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::observe::Observation;
 use zabsim_protocol::request::{EventType, Request};
@@ -22,7 +24,7 @@ const NAME: &str = "sessions";
 #[derive(Debug)]
 struct Pending {
     session: SessionId,
-    watch: Option<(Table, String)>,
+    watch: Option<(WatchKind, String)>,
     is_exists: bool,
 }
 
@@ -36,6 +38,7 @@ pub struct SessionsJudge {
     uncertain: BTreeSet<(SessionId, String)>,
     received: Vec<Received>,
     replies: BTreeMap<SessionId, Vec<(usize, Zxid)>>,
+    connects: BTreeMap<SessionId, Vec<(usize, Zxid)>>,
     closed_at: BTreeMap<SessionId, Zxid>,
     /// Ephemerals any server reported deleted, by zxid (an old-format closeSession txn does not
     /// list its paths).
@@ -53,11 +56,11 @@ impl SessionsJudge {
     fn on_invoke(&mut self, inv: &Invocation) {
         let watch = match &inv.request {
             Request::GetData { path, watch: true } | Request::Exists { path, watch: true } => {
-                Some((Table::Data, path.clone()))
+                Some((WatchKind::Data, path.clone()))
             }
             Request::GetChildren {
                 path, watch: true, ..
-            } => Some((Table::Child, path.clone())),
+            } => Some((WatchKind::Child, path.clone())),
             _ => None,
         };
         if matches!(inv.request, Request::AddWatch { .. }) {
@@ -92,21 +95,22 @@ impl SessionsJudge {
             .entry(p.session)
             .or_default()
             .push((line, zxid));
-        let Some((table, path)) = p.watch else { return };
-        // exists leaves a watch on a missing node; getData and getChildren do not.
-        let registered = match err {
-            None => true,
-            Some(code) => code == ErrorCode::NONODE && p.is_exists,
+        let Some((kind, path)) = p.watch else { return };
+        // exists leaves a watch on a missing node (the client keeps it as an exist watch);
+        // getData and getChildren do not.
+        let kind = match err {
+            None => kind,
+            Some(ErrorCode::NONODE) if p.is_exists => WatchKind::Exist,
+            Some(_) => return,
         };
-        if registered {
-            self.registrations.push(Registration {
-                session: p.session,
-                table,
-                path,
-                zxid,
-                op: done.id,
-            });
-        }
+        self.registrations.push(Registration {
+            session: p.session,
+            kind,
+            path,
+            zxid,
+            op: done.id,
+            line,
+        });
     }
 
     fn on_observation(&mut self, observation: &Observation) -> Option<Violation> {
@@ -195,6 +199,15 @@ impl Judge for SessionsJudge {
                 self.on_complete(event.line, done);
                 None
             }
+            Record::Session(s) => {
+                if let SessionChange::Connected { last_zxid_seen, .. } = s.change {
+                    self.connects
+                        .entry(s.session)
+                        .or_default()
+                        .push((event.line, last_zxid_seen));
+                }
+                None
+            }
             Record::Watch(w) if w.event.event_type != EventType::None => {
                 self.received.push(Received {
                     line: event.line,
@@ -233,6 +246,7 @@ impl Judge for SessionsJudge {
                 replies: &self.replies,
                 closed_at: &self.closed_at,
                 uncertain: &self.uncertain,
+                connects: &self.connects,
             };
             let (found, open) = watches::judge(&facts, &self.change_index());
             self.violations.extend(found);

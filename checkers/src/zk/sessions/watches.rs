@@ -9,6 +9,7 @@
 //! child watches (one notification per session: the second table is suppressed) and
 //! NodeChildrenChanged on the parent; setData p → NodeDataChanged on p's data watches.
 
+use super::rearm::{Carried, Connection, Evidence, Judged, WatchKind};
 use super::NAME;
 use crate::history::OpId;
 use crate::reference::parent_of;
@@ -29,10 +30,12 @@ pub(crate) enum Table {
 #[derive(Clone, Debug)]
 pub(super) struct Registration {
     pub session: SessionId,
-    pub table: Table,
+    pub kind: WatchKind,
     pub path: String,
     pub zxid: Zxid,
     pub op: OpId,
+    /// The history line of the read's completion.
+    pub line: usize,
 }
 
 /// A notification a client received (1-based history line).
@@ -114,14 +117,17 @@ pub(super) struct WatchFacts<'a> {
     pub closed_at: &'a BTreeMap<SessionId, Zxid>,
     /// Sessions and paths where a watch may have been set by an op with an unknown outcome.
     pub uncertain: &'a BTreeSet<(SessionId, String)>,
+    /// Per session, its connections as (line of `Connected`, `lastZxidSeen`), in order.
+    pub connects: &'a BTreeMap<SessionId, Vec<(usize, Zxid)>>,
 }
 
 /// Judges the watches; returns the violations and how many expected notifications could not be
 /// decided (the client never got far enough to have to see them).
 pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
-    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), OpId> = BTreeMap::new();
+    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), &Registration> =
+        BTreeMap::new();
     for reg in facts.registrations {
-        let Some(changes) = index.get(&(reg.table, reg.path.clone())) else {
+        let Some(changes) = index.get(&(reg.kind.table(), reg.path.clone())) else {
             continue;
         };
         let Some(&(zxid, event)) = changes.iter().find(|(z, _)| *z > reg.zxid) else {
@@ -132,72 +138,118 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
         }
         expected
             .entry((reg.session, reg.path.clone(), event, zxid))
-            .or_insert(reg.op);
+            .or_insert(reg);
     }
     let mut found = Vec::new();
     let mut undecided = 0;
     let mut matched: BTreeSet<usize> = BTreeSet::new();
-    for ((session, path, event, zxid), op) in &expected {
-        let mut hits: Vec<&Received> = facts
+    let no_replies = Vec::new();
+    for ((session, path, event, zxid), reg) in &expected {
+        let op = reg.op;
+        let replies = facts.replies.get(session).unwrap_or(&no_replies);
+        let hits: Vec<&Received> = facts
             .received
             .iter()
             .filter(|r| {
                 r.session == *session && r.path == *path && r.event == *event && r.zxid == *zxid
             })
             .collect();
-        if hits.is_empty() {
-            // A watch the client re-armed with SetWatches after a reconnect fires at the new
-            // server's current state (`DataTree.setWatches` compares the node's zxids with
-            // relativeZxid): its notification carries a later zxid, and a later change may
-            // decide its type. The first such notification of the same table counts.
-            hits.extend(facts.received.iter().find(|r| {
-                r.session == *session
-                    && r.path == *path
-                    && r.zxid > *zxid
-                    && same_table(*event, r.event)
-            }));
-        }
         matched.extend(hits.iter().map(|r| r.line));
-        let first_view = facts
-            .replies
-            .get(session)
-            .and_then(|rs| rs.iter().find(|(_, z)| z >= zxid))
+        let first_view = replies
+            .iter()
+            .find(|(_, z)| z >= zxid)
             .map(|(line, _)| *line);
         let what = format!(
             "the {event:?} watch on {path} (set by op {}) triggered at {zxid}",
             op.0
         );
-        let problem = match (hits.as_slice(), first_view) {
-            ([], Some(line)) => format!("{what} never reached session {session} before its reply on line {line}"),
-            ([], None) => {
-                undecided += 1;
+        let violation = |problem: String| {
+            Violation::new(NAME, ViolationKind::Watch, problem)
+                .ops([op])
+                .sessions([*session])
+                .zxids([*zxid])
+        };
+        match (hits.as_slice(), first_view) {
+            ([one], Some(line)) if one.line > line => {
+                found.push(violation(format!(
+                    "{what} reached session {session} on line {}, after a reply at {zxid} or later on line {line}",
+                    one.line
+                )));
                 continue;
             }
-            ([one], Some(line)) if one.line > line => format!(
-                "{what} reached session {session} on line {}, after a reply at {zxid} or later on line {line}",
-                one.line
-            ),
             ([_], _) => continue,
-            (many, _) => format!("{what} fired {} times for session {session}", many.len()),
+            ([], _) => {}
+            (many, _) => {
+                found.push(violation(format!(
+                    "{what} fired {} times for session {session}",
+                    many.len()
+                )));
+                continue;
+            }
+        }
+        // Not notified at the trigger. If the session moved to another server before it could
+        // see the change, the watch went along in SetWatches: judge it there.
+        let connections = connections_after(facts.connects.get(session), reg.line);
+        let carried = connections
+            .first()
+            .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
+        if !carried {
+            match first_view {
+                Some(line) => found.push(violation(format!(
+                    "{what} never reached session {session} before its reply on line {line}"
+                ))),
+                None => undecided += 1,
+            }
+            continue;
+        }
+        let evidence = Evidence {
+            index,
+            replies,
+            received: facts.received,
         };
-        found.push(
-            Violation::new(NAME, ViolationKind::Watch, problem)
-                .ops([*op])
-                .sessions([*session])
-                .zxids([*zxid]),
-        );
+        let watch = Carried {
+            session: *session,
+            kind: reg.kind,
+            path,
+            set_at: reg.zxid,
+        };
+        for c in connections {
+            match evidence.judge(&watch, c) {
+                Judged::Answered(line) => {
+                    matched.insert(line);
+                    break;
+                }
+                Judged::NotDue => {}
+                Judged::Violated(why) => {
+                    found.push(violation(format!(
+                        "{what}, not delivered before the session reconnected: {why}"
+                    )));
+                    break;
+                }
+            }
+        }
     }
     found.extend(spurious(facts, &matched));
     (found, undecided)
 }
 
-/// Whether a notification of type `got` can answer a watch that expected `want` (both come from
-/// the data table, or both from the child table; NodeDeleted comes from either).
-fn same_table(want: EventType, got: EventType) -> bool {
-    use EventType::*;
-    let data = |e| matches!(e, NodeCreated | NodeDataChanged | NodeDeleted);
-    let child = |e| matches!(e, NodeChildrenChanged | NodeDeleted);
-    (data(want) && data(got)) || (child(want) && child(got))
+/// The session's connections that start after `line`, each with where the next one starts.
+fn connections_after(all: Option<&Vec<(usize, Zxid)>>, line: usize) -> Vec<Connection> {
+    let later: Vec<(usize, Zxid)> = all
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|(l, _)| *l > line)
+        .collect();
+    later
+        .iter()
+        .enumerate()
+        .map(|(i, (l, z))| Connection {
+            line: *l,
+            relative_zxid: *z,
+            ends_at_line: later.get(i + 1).map(|(next, _)| *next),
+        })
+        .collect()
 }
 
 /// Notifications that no triggered watch explains.
