@@ -230,8 +230,43 @@ fn start_with_history(
     starts_ms: &[u64],
 ) {
     for (i, (sid, c)) in candidacies.iter().enumerate() {
-        cluster.past_elections(*sid, rounds.get(i).copied().unwrap_or(0));
+        let count = rounds.get(i).copied().unwrap_or(0);
+        cluster.past_elections_as(*sid, count, c.zxid, Epoch(c.epoch));
         let start = starts_ms.get(i).copied().unwrap_or(0);
         cluster.start_at(ms(start), *sid, c.zxid, Epoch(c.epoch));
     }
+}
+
+/// Regression (found by `any_timing_and_loss_keep_validity_dominance_and_roles`, shrunk): one
+/// voter with zxid 1 after one earlier election, and an observer. The harness ran the earlier
+/// election with zxid 0, so the voter answered the observer's notification with a
+/// `currentVote` of (s1, 0x0) — a state ZooKeeper cannot reach, since `currentVote` changes only
+/// when an election decides and the zxid cannot grow without one — and the observer decided on
+/// that vote, which is not s1's candidacy. With earlier elections that carry the server's present
+/// candidacy every decision is valid.
+#[test]
+fn an_observer_meets_a_voter_after_an_undecided_earlier_election() {
+    let voters = [Candidacy {
+        epoch: 0,
+        zxid: Zxid(1),
+    }];
+    let observer = Some(Candidacy {
+        epoch: 0,
+        zxid: Zxid(0),
+    });
+    let config = config_for(voters.len(), observer.is_some());
+    let mut cluster = Cluster::new(config, delays(4, 3_000_000, 15));
+    let candidacies = candidacy_map(&voters, observer);
+    start_with_history(&mut cluster, &candidacies, &[1, 0], &[805, 584]);
+    cluster.run_until(ms(600_000));
+    check_decisions(&cluster, &candidacies, voters.len());
+    let observed = cluster
+        .decision(2)
+        .map(|(vote, _)| (vote.leader, vote.zxid));
+    assert_eq!(
+        observed,
+        Some((ServerId(1), Zxid(1))),
+        "{}",
+        cluster.transcript()
+    );
 }

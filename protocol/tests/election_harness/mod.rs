@@ -193,11 +193,23 @@ impl Cluster {
     }
 
     /// Gives server `sid` `count` earlier elections in this process (each a `start` then a
-    /// `shutdown`), so that its next round is `count + 1`.
+    /// `shutdown`), so that its next round is `count + 1`. The earlier elections run with the
+    /// empty candidacy (zxid 0, epoch 0): use [`Cluster::past_elections_as`] when the server's
+    /// candidacy is not empty.
     pub fn past_elections(&mut self, sid: u64, count: u64) {
+        self.past_elections_as(sid, count, Zxid::ZERO, Epoch(0));
+    }
+
+    /// Like [`Cluster::past_elections`], with the server's candidacy (`zxid`, `epoch`) in the
+    /// earlier elections too. `QuorumPeer.currentVote` starts as `(myid, lastLoggedZxid,
+    /// currentEpoch)` and changes only when an election decides, and a server's zxid cannot grow
+    /// between elections that decided nothing (no Zab ran behind them): so undecided earlier
+    /// elections must carry the candidacy the server has now, or the harness fabricates a
+    /// `currentVote` naming an older zxid of the server itself, a state ZooKeeper cannot reach.
+    pub fn past_elections_as(&mut self, sid: u64, count: u64, zxid: Zxid, epoch: Epoch) {
         let fle = self.fle(sid);
         for _ in 0..count {
-            let _ = fle.start(LocalTime(0), Zxid::ZERO, Epoch(0));
+            let _ = fle.start(LocalTime(0), zxid, epoch);
             let _ = fle.shutdown();
         }
     }
