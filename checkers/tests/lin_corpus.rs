@@ -10,7 +10,7 @@ use zabsim_checkers::formats::read_file;
 use zabsim_checkers::lin::run::{check_loaded, Initial, ModelName};
 use zabsim_checkers::lin::{CheckOptions, Verdict};
 
-const CORPORA: &str = "/work/shared/corpora";
+const CORPORA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora");
 
 fn rows(set: &str) -> Vec<(PathBuf, bool, String)> {
     let dir = Path::new(CORPORA).join(set);

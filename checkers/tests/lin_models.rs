@@ -305,9 +305,11 @@ fn lin_znode_tree_sequential_names_and_unknown_create() {
 
 #[test]
 fn lin_budget_exhausted_is_undecided_never_a_pass() {
-    let text =
-        std::fs::read_to_string("/work/shared/corpora/porcupine-histories/jepsen/etcd_002.log")
-            .unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/corpora/porcupine-histories/jepsen/etcd_002.log"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
     let loaded = parse(&text).unwrap_or_else(|e| panic!("{e}"));
     let options = CheckOptions {
         budget: Budget {

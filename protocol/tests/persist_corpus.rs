@@ -1,5 +1,5 @@
 //! The persistence codec against a real ZooKeeper 3.8.0 data directory
-//! (`/work/shared/corpora/zk-datadir`, see its README; zab-protocol.md §14): every log and
+//! (`../shared/corpora/zk-datadir`, see its README; zab-protocol.md §14): every log and
 //! snapshot parses, re-encodes to identical bytes, and the dumps made by ZooKeeper's own tools
 //! are reproduced; recovery picks the newest snapshot and replays the later logs.
 
@@ -9,7 +9,10 @@ use zabsim_protocol::persist::snapshot::{decode_snapshot, encode_snapshot};
 use zabsim_protocol::persist::txn_log::{encode_record, file_header, parse_log, LogEnd};
 use zabsim_protocol::types::Zxid;
 
-const DIR: &str = "/work/shared/corpora/zk-datadir";
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpora/zk-datadir"
+);
 
 fn files() -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();

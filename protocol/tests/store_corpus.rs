@@ -1,5 +1,5 @@
 //! The store against a real ZooKeeper 3.8.0 ensemble: replay every txn of the corpus logs
-//! (`/work/shared/corpora/zk-datadir/version-2`, recorded from a real 3-server ensemble with
+//! (`../shared/corpora/zk-datadir/version-2`, recorded from a real 3-server ensemble with
 //! extended types on) through `ZkDatabase::apply`, check our tree digest against the
 //! `TxnDigest` ZooKeeper logged after every txn (DigestCalculator v2), and check the final tree
 //! against `expected_tree.json` (what clients saw: data, children, every Stat field but times).
@@ -16,7 +16,10 @@ use zabsim_protocol::store::{StoreConfig, ZkDatabase};
 use zabsim_protocol::txn::{Txn, TxnDigest, TxnEntry, TxnHeader};
 use zabsim_protocol::types::{SessionId, Xid, Zxid};
 
-const DIR: &str = "/work/shared/corpora/zk-datadir";
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpora/zk-datadir"
+);
 
 struct Reader<'a> {
     b: &'a [u8],

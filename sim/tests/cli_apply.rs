@@ -25,7 +25,12 @@ fn errs(outcome: &Value) -> Vec<String> {
 #[test]
 fn readme_examples() {
     let text = std::fs::read_to_string("../../shared/op-scripts/examples.jsonl")
-        .or_else(|_| std::fs::read_to_string("/work/shared/op-scripts/examples.jsonl"))
+        .or_else(|_| {
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/op-scripts/examples.jsonl"
+            ))
+        })
         .expect("examples file");
     let out: Vec<Value> = apply_text(&text)
         .expect("examples parse")

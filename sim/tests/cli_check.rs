@@ -5,7 +5,10 @@
 
 use std::process::Command;
 
-const ETCD: &str = "/work/shared/corpora/porcupine-histories/jepsen";
+const ETCD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpora/porcupine-histories/jepsen"
+);
 
 fn zabsim(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_zabsim"))

@@ -1,5 +1,5 @@
 //! `zabsim datadir inspect` against the real ZooKeeper 3.8.0 directory in
-//! `/work/shared/corpora/zk-datadir`: `--json` recovers exactly the tree of `expected_tree.json`
+//! `../shared/corpora/zk-datadir`: `--json` recovers exactly the tree of `expected_tree.json`
 //! (snapshot.10000017d + replay of log.10000017e, zab-protocol.md §14.6); a corrupt record inside
 //! a log exits 1 naming file and offset; a missing path exits 2.
 
@@ -7,7 +7,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const DIR: &str = "/work/shared/corpora/zk-datadir";
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpora/zk-datadir"
+);
 
 fn zabsim(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zabsim"))
