@@ -27,6 +27,9 @@ pub struct RunArgs {
     /// Make the last stdout line one JSON object with the report.
     #[arg(long)]
     pub json: bool,
+    /// Run every phase to its end instead of stopping at the first proven violation.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 /// Loads the scenario and parses `--variant` names; errors are bad input.
@@ -52,6 +55,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(e) => return exit::bad_input(e),
     };
+    if args.keep_going {
+        scenario.phases.stop_at_first_violation = false;
+    }
     if args.out.is_some() {
         // Full records for trace.jsonl; the fingerprint does not depend on the mode.
         scenario.kernel.trace = crate::kernel::TraceMode::Full;
@@ -174,6 +180,14 @@ fn print_summary(report: &Report) {
     }
     for u in &report.undecided {
         println!("  UNDECIDED {u}");
+    }
+    if let Some(stop) = &report.stopped_at {
+        println!(
+            "  stopped at the first violation: [{}] at {:.3} ms virtual, history line {} (--keep-going runs every phase)",
+            stop.judge,
+            stop.time_ns as f64 / 1e6,
+            stop.line
+        );
     }
     println!(
         "outcome {}  fingerprint {}",

@@ -1,16 +1,19 @@
 //! The runner: one seed of a scenario end to end — build the world, run the chaos phase, heal,
-//! let the cluster settle within the liveness bound, judge the history, report.
+//! let the cluster settle within the liveness bound, judge the history as it is written (stopping
+//! at the first proven violation), report.
 //!
 //! Outcomes: `pass` (every judge passed), `violation` (a judge proved a guarantee broken),
 //! `undecided` (a stall, a guard rail, or a judge that could not decide). A stall is never a pass.
 
 mod build;
 mod metrics;
+mod online;
 mod report;
 mod settle;
 
 pub use build::{build, Built};
 pub use metrics::Metrics;
+pub use online::{FirstViolation, OnlineJudges};
 pub use report::{JudgeReport, Report, RunOutcome, ViolationReport};
 pub use settle::Artifacts;
 

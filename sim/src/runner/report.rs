@@ -2,6 +2,7 @@
 //! judge's verdict, the metrics and the line that reproduces it.
 
 use super::metrics::Metrics;
+use super::online::FirstViolation;
 use super::RunSpec;
 use crate::cluster::roles::{Role, ZkRoles};
 use crate::cluster::ZkNode;
@@ -94,6 +95,8 @@ pub struct Report {
     pub fingerprint: String,
     /// The command that reproduces this run.
     pub reproduce: String,
+    /// Where the run stopped at its first proven violation (none: it ran to its end).
+    pub stopped_at: Option<FirstViolation>,
 }
 
 impl Report {
@@ -115,6 +118,9 @@ impl Report {
         );
         for v in spec.variants {
             reproduce.push_str(&format!(" --variant {}", v.name()));
+        }
+        if !spec.scenario.phases.stop_at_first_violation {
+            reproduce.push_str(" --keep-going");
         }
         let s = spec.scenario;
         let mut kernel = s.kernel.clone();
@@ -140,6 +146,7 @@ impl Report {
             metrics,
             fingerprint: format!("{:#018x}", sim.world.trace_hash()),
             reproduce,
+            stopped_at: None,
         }
     }
 }

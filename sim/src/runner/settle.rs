@@ -1,21 +1,20 @@
 //! The phases of a run: chaos until `chaos_ms` (every fault healed by then), then the cluster
 //! must settle — a leader established, every running server at the leader's zxid, every client
-//! operation completed — before `chaos_ms + liveness_ms`. Then the judges read the history.
+//! operation completed — before `chaos_ms + liveness_ms`. The judges read the history as it is
+//! written ([`super::online`]); the run stops at the first proven violation unless the scenario
+//! (or `--keep-going`) says otherwise.
 
 use super::build::Built;
 use super::metrics::Metrics;
-use super::report::{JudgeReport, Report, RunOutcome, ViolationReport};
+use super::online::OnlineJudges;
+use super::report::{JudgeReport, Report, RunOutcome};
 use super::RunSpec;
 use crate::cluster::recorder::Recorder;
 use crate::cluster::roles::ZkRoles;
 use crate::cluster::server_node::node_of;
 use crate::cluster::ZkNode;
 use crate::kernel::{NodeStatus, Outcome, SimTime, Simulation, World};
-use zabsim_checkers::history::History;
-use zabsim_checkers::reference::ReferenceConfig;
-use zabsim_checkers::zk::{
-    all_judges, judge_history, EndState, Heal, JudgeConfig, ServerEnd, Verdict,
-};
+use zabsim_checkers::zk::{EndState, Heal, ServerEnd};
 use zabsim_protocol::observe::ServerState;
 
 /// Whether the cluster has settled: a running leader, every running voter synced to the leader's
@@ -103,32 +102,58 @@ pub fn run_phases(spec: &RunSpec<'_>, built: Built) -> (Report, Artifacts) {
     let deadline = SimTime::from_millis(phases.chaos_ms + phases.liveness_ms);
     let workload_end = SimTime::from_millis(phases.workload_end_ms());
     let mut undecided = Vec::new();
-    let chaos = sim.run_until_time(chaos_end);
-    undecided.extend(outcome_reason(chaos));
+    let mut online = OnlineJudges::new(spec);
+    let stop_early = phases.stop_at_first_violation;
+    let chaos = {
+        let rec = recorder.clone();
+        let online = &mut online;
+        sim.run_until(|w| {
+            (online.feed(&rec.borrow().records) && stop_early)
+                || w.next_event_time().is_none_or(|t| t > chaos_end)
+        })
+    };
+    let stopped = stop_early && online.first_violation().is_some();
+    if chaos == Outcome::Reached && !stopped && chaos_end > sim.world.now() {
+        sim.world.advance_to(chaos_end);
+    }
+    if !stopped {
+        undecided.extend(outcome_reason(chaos));
+    }
     let mut settled_at = None;
-    if chaos == Outcome::Reached {
+    if chaos == Outcome::Reached && !stopped {
         // The liveness judge needs the run to reach its deadline; note when it settled.
         let rec = recorder.clone();
+        let online = &mut online;
         let heal = sim.run_until(|w| {
             if settled_at.is_none() && w.now() >= workload_end && settled(w, &rec.borrow(), servers)
             {
                 settled_at = Some(w.now());
             }
-            w.next_event_time().is_none_or(|t| t > deadline)
+            (online.feed(&rec.borrow().records) && stop_early)
+                || w.next_event_time().is_none_or(|t| t > deadline)
         });
-        if heal == Outcome::Reached && sim.world.now() < deadline {
+        let stopped_in_heal = stop_early && online.first_violation().is_some();
+        if heal == Outcome::Reached && !stopped_in_heal && sim.world.now() < deadline {
             sim.world.advance_to(deadline);
         }
-        undecided.extend(outcome_reason(heal));
+        if !stopped_in_heal {
+            undecided.extend(outcome_reason(heal));
+        }
     }
-    let end = end_state(&sim, &recorder.borrow(), chaos_end, phases.liveness_ms);
+    let stopped_at = online.first_violation().filter(|_| stop_early).cloned();
+    let mut end = end_state(&sim, &recorder.borrow(), chaos_end, phases.liveness_ms);
+    if stopped_at.is_some() {
+        // The run ended at the violation, before any heal: liveness is not judged.
+        end.heal = None;
+    }
     let records = recorder.borrow().records.clone();
-    let (judges, history_error) = judge(spec, records.clone(), &end);
+    let (judges, history_error) = online.finish(&records, &end);
     if let Some(e) = history_error {
         undecided.push(e);
     }
     let metrics = Metrics::compute(&recorder.borrow(), &sim.world, settled_at);
-    let report = Report::assemble(spec, &sim, nemesis, variants, judges, undecided, metrics);
+    let mut report = Report::assemble(spec, &sim, nemesis, variants, judges, undecided, metrics);
+    report.stopped_at = stopped_at;
     let disks = (0..servers)
         .map(|i| {
             let node = crate::kernel::NodeId(i);
@@ -182,66 +207,6 @@ fn end_state(
             bound_ns: liveness_ms * 1_000_000,
         }),
         servers,
-    }
-}
-
-fn judge(
-    spec: &RunSpec<'_>,
-    records: Vec<zabsim_checkers::history::Record>,
-    end: &EndState,
-) -> (Vec<JudgeReport>, Option<String>) {
-    let history = match History::from_records(records) {
-        Ok(h) => h,
-        Err(e) => {
-            return (
-                Vec::new(),
-                Some(format!("harness error: the history is malformed: {e}")),
-            )
-        }
-    };
-    let config = JudgeConfig {
-        reference: ReferenceConfig {
-            extended_types: false,
-            system_nodes: true,
-        },
-        ..JudgeConfig::default()
-    };
-    let wanted = &spec.scenario.checkers;
-    let mut judges: Vec<_> = all_judges(config)
-        .into_iter()
-        .filter(|j| wanted.is_empty() || wanted.iter().any(|w| w == j.name()))
-        .collect();
-    let verdicts = judge_history(&history, end, &mut judges, false);
-    let reports = verdicts
-        .into_iter()
-        .map(|(name, verdict)| JudgeReport::from_verdict(name, verdict))
-        .collect();
-    (reports, None)
-}
-
-impl JudgeReport {
-    fn from_verdict(name: &str, verdict: Verdict) -> JudgeReport {
-        let (verdict_name, detail, violations) = match verdict {
-            Verdict::Pass => ("pass", None, Vec::new()),
-            Verdict::Undecided(reason) => ("undecided", Some(reason), Vec::new()),
-            Verdict::Violation(vs) => (
-                "violation",
-                None,
-                vs.iter()
-                    .map(|v| ViolationReport {
-                        judge: name.to_string(),
-                        kind: format!("{:?}", v.kind),
-                        message: v.to_string(),
-                    })
-                    .collect(),
-            ),
-        };
-        JudgeReport {
-            name: name.to_string(),
-            verdict: verdict_name.to_string(),
-            detail,
-            violations,
-        }
     }
 }
 

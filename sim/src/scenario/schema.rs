@@ -112,6 +112,9 @@ pub struct Phases {
     /// After the heal, the cluster must settle (leader established, replicas converged,
     /// operations completed) within this bound.
     pub liveness_ms: u64,
+    /// Stop the run at the first step a judge proves a violation on (default), so that the trace
+    /// ends at the bad step; `false` (`zabsim run --keep-going`) runs every phase to its end.
+    pub stop_at_first_violation: bool,
 }
 
 impl Default for Phases {
@@ -120,6 +123,7 @@ impl Default for Phases {
             chaos_ms: 10_000,
             workload_ms: None,
             liveness_ms: 30_000,
+            stop_at_first_violation: true,
         }
     }
 }
