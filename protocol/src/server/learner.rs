@@ -15,6 +15,7 @@ use super::storage::{ACCEPTED_EPOCH, CURRENT_EPOCH};
 use super::variant::Variant;
 use super::{QuorumPeer, Role, EPOCH_NOT_AN_ACK, PROTOCOL_VERSION};
 use crate::observe::{ApplyReason, Observation, SyncMode, ZabState};
+use crate::persist::recovery::truncate_plan;
 use crate::store::ZkDatabase;
 use crate::txn::TxnEntry;
 use crate::types::{Epoch, LocalTime, ServerId, SessionId, Zxid};
@@ -294,7 +295,10 @@ impl QuorumPeer {
             }
             QuorumPacket::Trunc { zxid } if first => {
                 self.learner_sync_mode(SyncMode::Trunc, zxid, out);
-                self.learner_truncate(zxid, out)?;
+                if let Err(e) = self.learner_truncate(zxid, out) {
+                    // Learner.syncWithLeader: System.exit(QUORUM_PACKET_ERROR).
+                    self.halt(e, out);
+                }
             }
             QuorumPacket::Snap { zxid, image } if first => {
                 self.learner_sync_mode(SyncMode::Snap, zxid, out);
@@ -302,6 +306,8 @@ impl QuorumPeer {
                 self.db = ZkDatabase::from_snapshot_image(config, &image, zxid, self.now_ms())
                     .map_err(|e| format!("bad SNAP image: {e}"))?;
                 self.committed_log.clear();
+                // The log after a SNAP begins a new file (its name the next zxid).
+                self.log.roll = true;
                 let digest = self.config.digest_enabled.then(|| self.db.digest());
                 let o = Observation::SnapshotInstalled {
                     server: self.myid,
@@ -352,22 +358,24 @@ impl QuorumPeer {
         self.observe(out, o);
     }
 
-    /// `ZKDatabase.truncateLog`: cut the log after `zxid`, delete later logs and snapshots,
-    /// reload the database from what remains.
+    /// `ZKDatabase.truncateLog`: `FileTxnLog.truncate` as [`truncate_plan`] plans it (cut the
+    /// file holding `zxid` just after it, delete every later log), then reload the database from
+    /// what remains and begin a new log file at the next append. No record to cut at is
+    /// ZooKeeper's "Not able to truncate the log": the server exits. Unlike ZooKeeper, snapshots
+    /// newer than `zxid` are deleted too: reloading from one would bring the truncated txns back
+    /// (ZOOKEEPER-1549).
     fn learner_truncate(&mut self, zxid: Zxid, out: &mut Vec<ServerAction>) -> Result<(), String> {
-        let logged = self.mirror.logged()?;
-        let keep = logged.iter().rfind(|(e, _, _)| e.header.zxid <= zxid);
-        let mut ops = Vec::new();
-        for (first, name) in self.mirror.logs() {
-            match keep {
-                Some((_, file, end)) if *file == name => ops.push(DiskRequest::Truncate {
-                    file: name.clone(),
-                    len: *end,
-                }),
-                _ if first > zxid => ops.push(DiskRequest::Delete { file: name }),
-                _ => {}
-            }
-        }
+        let plan = truncate_plan(&self.mirror.files, zxid)
+            .map_err(|e| format!("Not able to truncate the log to {zxid}: {e}"))?;
+        let mut ops = vec![DiskRequest::Truncate {
+            file: plan.file,
+            len: plan.len,
+        }];
+        ops.extend(
+            plan.delete
+                .into_iter()
+                .map(|file| DiskRequest::Delete { file }),
+        );
         for (z, name) in self.mirror.snapshots() {
             if z > zxid {
                 ops.push(DiskRequest::Delete { file: name });

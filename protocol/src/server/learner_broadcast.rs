@@ -82,7 +82,8 @@ impl QuorumPeer {
         match then {
             Then::Nothing => {}
             Then::Snapshot { zxid } => {
-                self.observe(out, Observation::SnapshotTaken { server: me, zxid })
+                self.observe(out, Observation::SnapshotTaken { server: me, zxid });
+                self.snapshot_durable_purge(out);
             }
             Then::AcceptedEpoch { epoch, gen } => {
                 self.accepted_epoch = epoch;
