@@ -14,7 +14,7 @@ use crate::kernel::{NodeStatus, Outcome, SimTime, Simulation, World};
 use zabsim_checkers::history::History;
 use zabsim_checkers::reference::ReferenceConfig;
 use zabsim_checkers::zk::{
-    all_judges, judge_history, EndState, Heal, JudgeConfig, ServerEnd, Verdict,
+    all_judges_from, judge_history, EndState, Heal, JudgeConfig, ServerEnd, Verdict,
 };
 use zabsim_protocol::observe::ServerState;
 
@@ -207,7 +207,8 @@ fn judge(
         ..JudgeConfig::default()
     };
     let wanted = &spec.scenario.checkers;
-    let mut judges: Vec<_> = all_judges(config)
+    let initial = crate::scenario::data_dir::initial_data(&spec.scenario.initial_files);
+    let mut judges: Vec<_> = all_judges_from(config, initial)
         .into_iter()
         .filter(|j| wanted.is_empty() || wanted.iter().any(|w| w == j.name()))
         .collect();

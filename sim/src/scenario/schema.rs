@@ -45,6 +45,9 @@ pub struct Scenario {
     /// What every run must produce.
     #[serde(default)]
     pub expect: Expect,
+    /// The files of `cluster.data_dir`, read when the scenario is loaded (name → bytes).
+    #[serde(skip)]
+    pub initial_files: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// The deployment.
@@ -59,6 +62,11 @@ pub struct ClusterSpec {
     /// Clients, each with its own session.
     #[serde(default)]
     pub clients: u32,
+    /// A ZooKeeper `version-2` data directory (real or exported by `zabsim run --out`), relative
+    /// to the scenario file: its files are put on every server's disk, durable, before boot, so
+    /// each server recovers that tree. `None`: empty disks.
+    #[serde(default)]
+    pub data_dir: Option<String>,
 }
 
 /// zoo.cfg settings.
