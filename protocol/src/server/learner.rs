@@ -358,24 +358,57 @@ impl QuorumPeer {
         self.observe(out, o);
     }
 
-    /// `ZKDatabase.truncateLog`: `FileTxnLog.truncate` as [`truncate_plan`] plans it (cut the
-    /// file holding `zxid` just after it, delete every later log), then reload the database from
-    /// what remains and begin a new log file at the next append. No record to cut at is
-    /// ZooKeeper's "Not able to truncate the log": the server exits. Unlike ZooKeeper, snapshots
-    /// newer than `zxid` are deleted too: reloading from one would bring the truncated txns back
+    /// `ZKDatabase.truncateLog`: cut the log just after `zxid` and delete every later log file,
+    /// then reload the database from what remains and begin a new log file at the next append.
+    /// When the log holds `zxid` (the normal case) the cut is `FileTxnLog.truncate` exactly, as
+    /// [`truncate_plan`] plans it. When it does not (TRUNC to `e:0`, the new leader's
+    /// `lastProcessedZxid`, sent to a learner holding an uncommitted `e:1`), `FileTxnLog.truncate`
+    /// would keep the first record after `zxid` — the very txn TRUNC is sent to remove — so the
+    /// server cuts after the last record at or below `zxid` instead. No log at all is ZooKeeper's
+    /// "No log files found to truncate": the server exits. Unlike ZooKeeper, snapshots newer than
+    /// `zxid` are deleted too: reloading from one would bring the truncated txns back
     /// (ZOOKEEPER-1549).
     fn learner_truncate(&mut self, zxid: Zxid, out: &mut Vec<ServerAction>) -> Result<(), String> {
-        let plan = truncate_plan(&self.mirror.files, zxid)
-            .map_err(|e| format!("Not able to truncate the log to {zxid}: {e}"))?;
-        let mut ops = vec![DiskRequest::Truncate {
-            file: plan.file,
-            len: plan.len,
-        }];
-        ops.extend(
-            plan.delete
-                .into_iter()
-                .map(|file| DiskRequest::Delete { file }),
-        );
+        let logs = self.mirror.logs();
+        if logs.is_empty() {
+            return Err(format!(
+                "Not able to truncate the log to {zxid}: no log files"
+            ));
+        }
+        let logged = self.mirror.logged().map_err(|e| e.to_string())?;
+        let keep = logged.iter().rfind(|(e, _, _)| e.header.zxid <= zxid);
+        let mut ops = Vec::new();
+        match keep {
+            Some((entry, file, end)) => {
+                let (file, len, delete) = if entry.header.zxid == zxid {
+                    let plan = truncate_plan(&self.mirror.files, zxid)
+                        .map_err(|e| format!("Not able to truncate the log to {zxid}: {e}"))?;
+                    assert_eq!(
+                        (&plan.file, plan.len),
+                        (file, *end),
+                        "TRUNC cuts after {zxid}"
+                    );
+                    (plan.file, plan.len, plan.delete)
+                } else {
+                    let later = logs
+                        .iter()
+                        .skip_while(|(_, n)| n != file)
+                        .skip(1)
+                        .map(|(_, n)| n.clone())
+                        .collect();
+                    (file.clone(), *end, later)
+                };
+                ops.push(DiskRequest::Truncate { file, len });
+                ops.extend(delete.into_iter().map(|file| DiskRequest::Delete { file }));
+            }
+            None => {
+                // Every logged txn is above `zxid`: no log file keeps anything.
+                ops.extend(
+                    logs.into_iter()
+                        .map(|(_, file)| DiskRequest::Delete { file }),
+                );
+            }
+        }
         for (z, name) in self.mirror.snapshots() {
             if z > zxid {
                 ops.push(DiskRequest::Delete { file: name });
@@ -385,6 +418,7 @@ impl QuorumPeer {
         self.disk.push(&mut self.mirror, ops, Then::Nothing, out);
         self.log.roll = true;
         self.log.current_file = None;
+        self.log.truncated = Some((self.gen, zxid));
         let mut silent = Vec::new();
         self.reload_database(ApplyReason::Recovery, &mut silent)?;
         let digest = self.config.digest_enabled.then(|| self.db.digest());

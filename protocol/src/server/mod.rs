@@ -116,6 +116,8 @@ pub struct LogState {
     pub roll_state: u64,
     /// Durable snapshots since the last autopurge.
     pub snapshots_since_purge: u32,
+    /// The last TRUNC: the role incarnation that issued it and the zxid cut to.
+    pub truncated: Option<(u64, crate::types::Zxid)>,
 }
 
 impl LogState {
