@@ -421,6 +421,11 @@ impl QuorumPeer {
         self.log.truncated = Some((self.gen, zxid));
         let mut silent = Vec::new();
         self.reload_database(ApplyReason::Recovery, &mut silent)?;
+        // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) after the reload (the cut can
+        // leave fewer records than the zxid claims, e.g. none at all for TRUNC(e:0)).
+        if zxid > self.db.last_processed_zxid() {
+            self.set_last_processed_zxid(zxid);
+        }
         let digest = self.config.digest_enabled.then(|| self.db.digest());
         let o = Observation::LogTruncated {
             server: self.myid,
