@@ -358,3 +358,57 @@ fn a_run_that_starts_from_existing_data_is_undecided_for_consistency() {
         other => panic!("{other:?}"),
     }
 }
+
+// --- runs that start from a data directory ---
+
+fn boot_from_data(digest_on_disk: i64, recovered_digest: i64) -> Vec<(&'static str, Verdict)> {
+    use zabsim_checkers::history::History;
+    use zabsim_checkers::zk::initial::InitialData;
+    use zabsim_checkers::zk::{all_judges_from, judge_history, JudgeConfig};
+    let (mut records, end) = scripted_run();
+    let zxid = Zxid::new(Epoch(0), 40);
+    let boot = [
+        Observation::Crashed {
+            server: ServerId(1),
+        },
+        Observation::RecoveryFinished {
+            server: ServerId(1),
+            zxid,
+            digest: Some(recovered_digest),
+            accepted_epoch: Epoch(0),
+            current_epoch: Epoch(0),
+        },
+    ];
+    for (i, observation) in boot.into_iter().enumerate() {
+        records.insert(
+            i,
+            Record::Observed(Observed {
+                time_ns: 0,
+                observation,
+            }),
+        );
+    }
+    let initial = InitialData {
+        zxid,
+        digest: Some(digest_on_disk),
+        txns: None,
+    };
+    let history = History::from_records(records).expect("well formed");
+    let mut judges = all_judges_from(JudgeConfig::default(), Some(initial));
+    judge_history(&history, &end, &mut judges, false)
+}
+
+/// A server whose first recovery from the scenario's data directory yields a tree other than the
+/// one the files record (their digest) is caught by durability; the same recovery with the
+/// recorded digest is not.
+#[test]
+fn a_first_recovery_that_differs_from_the_data_directory_is_caught() {
+    assert_caught(&boot_from_data(111, 222), "durability", K::RecoveryMismatch);
+    let agreeing = boot_from_data(111, 111);
+    assert!(
+        !violations(&agreeing, "durability")
+            .iter()
+            .any(|v| v.kind == K::RecoveryMismatch),
+        "{agreeing:#?}"
+    );
+}

@@ -177,7 +177,12 @@ fn proposals_queued_behind_an_fsync_share_the_next_one() {
     let (mut appends, mut fsyncs) = (0, 0);
     while let Some((_, op)) = c.nodes[&ServerId(1)].disk_pending.front().cloned() {
         match op {
-            DiskRequest::Append { .. } => appends += 1,
+            // A record write (not the 16-byte file header, not a 1-byte preallocation).
+            DiskRequest::Write {
+                file,
+                offset,
+                bytes,
+            } if file.starts_with("log.") && offset > 0 && bytes.len() > 1 => appends += 1,
             DiskRequest::Fsync { .. } => fsyncs += 1,
             _ => {}
         }

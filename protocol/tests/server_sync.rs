@@ -8,7 +8,7 @@ mod server_support;
 use server_support::client::{create, open_session, reply};
 use server_support::Cluster;
 use zabsim_protocol::error_code::ErrorCode;
-use zabsim_protocol::observe::{Observation, SyncMode};
+use zabsim_protocol::observe::{ApplyReason, Observation, SyncMode};
 use zabsim_protocol::server::{QuorumConfig, Variant, Variants};
 use zabsim_protocol::types::{Epoch, ServerId, Zxid};
 
@@ -206,4 +206,61 @@ fn a_failed_snap_sync_reloads_the_database_from_disk() {
     c.settle();
     assert_eq!(c.peer(1).database().last_processed_zxid(), z(1, 2));
     assert!(c.peer(1).database().tree().node("/e").is_none());
+}
+
+/// s1 logs the leader's first proposal 0x100000001 (its ACK and s2's copy are lost, so nothing
+/// commits), crashes and comes back: the leader's lastProcessedZxid is still 0x100000000, so it
+/// sends TRUNC(0x100000000) — a zxid no log holds. `FileTxnLog.truncate` would keep the next
+/// record (0x100000001 itself); the server cuts after the last record at or below the TRUNC
+/// zxid, reloads to 0x100000000, and applies 0x100000001 once, when the leader commits it.
+#[test]
+fn trunc_to_the_epoch_start_removes_the_uncommitted_first_txn() {
+    let mut c = cluster(QuorumConfig::with_voters(3));
+    c.drop_packets.insert((3, 2, "PROPOSAL"));
+    c.drop_packets.insert((1, 3, "ACK"));
+    let conn = c.client_connect(ServerId(3));
+    c.client_send(
+        conn,
+        zabsim_protocol::session_wire::ClientMessage::Connect(
+            zabsim_protocol::session_wire::ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: Zxid::ZERO,
+                timeout_ms: 10_000,
+                session_id: zabsim_protocol::types::SessionId(0),
+                passwd: vec![0; 16],
+                read_only: false,
+            },
+        ),
+    );
+    c.settle();
+    let logged_by_s1 = c.observations.iter().any(|o| {
+        matches!(o, Observation::ProposalLogged { server, header } if server.0 == 1 && header.zxid == z(1, 1))
+    });
+    assert!(logged_by_s1, "s1 logged 0x100000001");
+    assert_eq!(
+        c.peer(3).database().last_processed_zxid(),
+        z(1, 0),
+        "nothing committed"
+    );
+    c.crash(ServerId(1));
+    c.drop_packets.clear();
+    c.restart(ServerId(1));
+    c.run_for(3000);
+    let modes = chosen(&c, 1);
+    assert_eq!(modes.last(), Some(&(SyncMode::Trunc, z(1, 1), z(1, 0))));
+    let truncated_to = c.observations.iter().rev().find_map(|o| match o {
+        Observation::LogTruncated { server, zxid, .. } if server.0 == 1 => Some(*zxid),
+        _ => None,
+    });
+    assert_eq!(truncated_to, Some(z(1, 0)), "the cut removed 0x100000001");
+    let applied = c
+        .observations
+        .iter()
+        .filter(|o| {
+            matches!(o, Observation::TxnApplied { server, header, reason: ApplyReason::Commit, .. }
+                if server.0 == 1 && header.zxid == z(1, 1))
+        })
+        .count();
+    assert_eq!(applied, 1, "committed once");
+    assert_eq!(c.peer(1).database().digest(), c.peer(3).database().digest());
 }

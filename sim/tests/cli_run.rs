@@ -72,11 +72,12 @@ fn a_passing_run_exits_0_with_the_json_fields_and_writes_out() {
 
 #[test]
 fn a_bug_variant_exits_1_with_a_reproduce_line() {
-    let (code, stdout, _) = zabsim(&["run", "scenarios/negative/zk-1154.ron", "--seed", "2"]);
+    // Seed 3 is one of the scenario's listed seeds, on which the bug manifests.
+    let (code, stdout, _) = zabsim(&["run", "scenarios/negative/zk-1154.ron", "--seed", "3"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("VIOLATION"));
     assert!(stdout
-        .contains("reproduce: cargo run --release -- run scenarios/negative/zk-1154.ron --seed 2"));
+        .contains("reproduce: cargo run --release -- run scenarios/negative/zk-1154.ron --seed 3"));
 }
 
 #[test]

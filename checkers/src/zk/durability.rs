@@ -12,6 +12,7 @@
 //!   the server had logged.
 
 use super::cluster::ClusterModel;
+use super::initial::InitialData;
 use super::{EndState, Event, Judge, Verdict, Violation, ViolationKind};
 use crate::history::{OpId, Outcome, Record, TimeNs};
 use std::collections::BTreeMap;
@@ -34,12 +35,22 @@ pub struct DurabilityJudge {
     recoveries_unchecked: usize,
     /// Reloads whose zxid had no recorded digest yet: (server, zxid, digest, how).
     deferred: Vec<(ServerId, Zxid, i64, String)>,
+    /// The data the servers boot from: its digest is the one to recover at its zxid.
+    initial: Option<InitialData>,
 }
 
 impl DurabilityJudge {
     /// A fresh judge.
     pub fn new() -> DurabilityJudge {
         DurabilityJudge::default()
+    }
+
+    /// A judge for a run whose servers boot from `initial`.
+    pub fn with_initial(initial: Option<InitialData>) -> DurabilityJudge {
+        DurabilityJudge {
+            initial,
+            ..DurabilityJudge::default()
+        }
     }
 
     fn on_completion(&mut self, id: OpId, outcome: &Outcome) -> Option<Violation> {
@@ -170,7 +181,17 @@ impl DurabilityJudge {
         (now != then).then(|| reload_mismatch(server, zxid, now, then, how))
     }
 
+    /// The digest to recover at `zxid`: the initial data's own (recorded in its files) at its
+    /// zxid, else the one the server, or any server, reported when it applied `zxid`.
     fn recorded_digest(&self, server: ServerId, zxid: Zxid) -> Option<i64> {
+        if let Some(digest) = self
+            .initial
+            .as_ref()
+            .filter(|i| i.zxid == zxid)
+            .and_then(|i| i.digest)
+        {
+            return Some(digest);
+        }
         let own = self
             .model
             .servers

@@ -31,6 +31,7 @@ pub mod cluster;
 pub mod consistency;
 pub mod durability;
 pub mod ideal;
+pub mod initial;
 pub mod liveness;
 pub mod sessions;
 mod violation;
@@ -146,9 +147,20 @@ pub struct JudgeConfig {
 
 /// Every judge, in the order of the table above.
 pub fn all_judges(config: JudgeConfig) -> Vec<Box<dyn Judge>> {
+    all_judges_from(config, None)
+}
+
+/// Every judge, told about the data the servers boot from (`None`: empty data directories).
+pub fn all_judges_from(
+    config: JudgeConfig,
+    initial: Option<initial::InitialData>,
+) -> Vec<Box<dyn Judge>> {
     vec![
-        Box::new(consistency::ConsistencyJudge::new(config)),
-        Box::new(durability::DurabilityJudge::new()),
+        Box::new(consistency::ConsistencyJudge::with_initial(
+            config,
+            initial.clone(),
+        )),
+        Box::new(durability::DurabilityJudge::with_initial(initial)),
         Box::new(agreement::AgreementJudge::new()),
         Box::new(zab::ZabJudge::new()),
         Box::new(liveness::LivenessJudge::new()),

@@ -214,3 +214,39 @@ fn next_record(name: &str, bytes: &[u8], at: usize) -> Result<Step, PersistError
         end: (at + 13 + len) as u64,
     }))
 }
+
+/// `FilePadding.calculateFileSizeWithPadding`: the size a log file must have before a record is
+/// written at `position`, given its current (padded) size. Within 4 KiB of the end it grows by
+/// `pre_alloc_size` (or, past the end, to the next multiple of it above `position`); 0 turns
+/// preallocation off. `FilePadding.padFile` grows the file by writing one zero byte at the new
+/// size minus one.
+pub fn size_with_padding(position: u64, file_size: u64, pre_alloc_size: u64) -> u64 {
+    if pre_alloc_size == 0 || position + 4096 < file_size {
+        return file_size;
+    }
+    if position > file_size {
+        let size = position + pre_alloc_size;
+        size - size % pre_alloc_size
+    } else {
+        file_size + pre_alloc_size
+    }
+}
+
+#[cfg(test)]
+mod padding_tests {
+    use super::*;
+
+    #[test]
+    fn padding_grows_in_pre_alloc_steps_near_the_end() {
+        // A new file: the header is written, then the first pad adds a whole step
+        // (a real 3.8 log with preAllocSize 16 KiB is 16,400 bytes).
+        assert_eq!(size_with_padding(16, 16, 16384), 16 + 16384);
+        // Far from the end: unchanged.
+        assert_eq!(size_with_padding(100, 16400, 16384), 16400);
+        // Within 4 KiB of the end: one more step (the corpus's 32,784-byte log).
+        assert_eq!(size_with_padding(12400, 16400, 16384), 32784);
+        // Past the end (one huge record): the next multiple above the position.
+        assert_eq!(size_with_padding(40000, 16400, 16384), 49152);
+        assert_eq!(size_with_padding(40000, 16400, 0), 16400);
+    }
+}

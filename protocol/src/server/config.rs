@@ -35,8 +35,21 @@ pub struct QuorumConfig {
     pub finalize_wait_ms: u32,
     /// FLE's `maxNotificationInterval` (60 s in ZooKeeper).
     pub max_notification_interval_ms: u32,
-    /// `autopurge.snapRetainCount` (0 = no purge).
+    /// `autopurge.snapRetainCount`: the snapshots (and the logs they need) a purge keeps
+    /// (ZooKeeper's minimum, 3, applies; see [`QuorumConfig::purge_retain`]).
     pub snap_retain_count: u32,
+    /// Autopurge, scaled for simulation: purge (`PurgeTxnLog.purge` with `snapRetainCount`)
+    /// after every this many durable snapshots; 0 = off. ZooKeeper's `autopurge.purgeInterval`
+    /// counts hours (default 0, off), far longer than a simulated run, so the simulation counts
+    /// snapshots instead: the same purge, run at a rate a seconds-long run reaches.
+    #[serde(default)]
+    pub purge_every_snapshots: u32,
+    /// `zookeeper.preAllocSize` in bytes: a log file grows in steps of this many zero bytes
+    /// (`FilePadding`). ZooKeeper's default is 64 MiB; the simulation's default
+    /// ([`DEFAULT_PRE_ALLOC_SIZE`], 64 KiB) keeps the simulated disks small while still
+    /// padding every log file the way ZooKeeper does. 0 = no preallocation.
+    #[serde(default = "default_pre_alloc_size")]
+    pub pre_alloc_size: u64,
     /// `zookeeper.commitLogCount`: the leader's in-memory committed-log window for DIFF.
     pub commit_log_count: u32,
     /// `zookeeper.snapshotSizeFactor`: SNAP is preferred over DIFF from disk when the log to send
@@ -48,7 +61,22 @@ pub struct QuorumConfig {
     pub variants: Variants,
 }
 
+/// The simulation's default `preAllocSize`: 64 KiB (ZooKeeper's is 64 MiB).
+pub const DEFAULT_PRE_ALLOC_SIZE: u64 = 64 * 1024;
+
+fn default_pre_alloc_size() -> u64 {
+    DEFAULT_PRE_ALLOC_SIZE
+}
+
 impl QuorumConfig {
+    /// The `snapRetainCount` a purge uses, or `None` when autopurge is off. Like
+    /// `DatadirCleanupManager`, a count below 3 is raised to 3.
+    pub fn purge_retain(&self) -> Option<usize> {
+        (self.purge_every_snapshots > 0).then(|| {
+            (self.snap_retain_count as usize).max(crate::persist::purge::MIN_SNAP_RETAIN_COUNT)
+        })
+    }
+
     /// ZooKeeper's defaults for an ensemble of `n` voting servers with sids 1..=n.
     pub fn with_voters(n: u64) -> QuorumConfig {
         QuorumConfig {
@@ -67,6 +95,8 @@ impl QuorumConfig {
             finalize_wait_ms: 200,
             max_notification_interval_ms: 60_000,
             snap_retain_count: 3,
+            purge_every_snapshots: 0,
+            pre_alloc_size: DEFAULT_PRE_ALLOC_SIZE,
             commit_log_count: 500,
             snapshot_size_factor_pct: 33,
             digest_enabled: true,

@@ -6,12 +6,16 @@
 use super::disk::{atomic_write, Then};
 use super::io::{DiskRequest, ServerAction};
 use super::storage::{
-    encode_epoch, encode_record, encode_snapshot, log_file_name, snapshot_file_name, DiskMirror,
-    ACCEPTED_EPOCH, CURRENT_EPOCH,
+    log_file_name, snapshot_file_name, DiskMirror, ACCEPTED_EPOCH, CURRENT_EPOCH,
 };
 use super::{store_config, QuorumPeer};
 use crate::observe::{ApplyReason, Observation};
-use crate::store::{SessionChange, ZkDatabase};
+use crate::persist::epoch::encode_epoch;
+use crate::persist::load::load_database;
+use crate::persist::recovery::Recovered;
+use crate::persist::snapshot::encode_snapshot;
+use crate::persist::txn_log::{encode_record, file_header, size_with_padding, FILE_HEADER_LEN};
+use crate::store::SessionChange;
 use crate::txn::TxnEntry;
 use crate::types::{Epoch, Zxid};
 
@@ -105,56 +109,91 @@ impl QuorumPeer {
         }
     }
 
-    /// `SyncRequestProcessor`: appends `txns` to the log and fsyncs (a new file also gets a
-    /// directory fsync so that it survives a crash); `then` runs once durable. May snapshot.
+    /// `SyncRequestProcessor` + `FileTxnLog.append`/`commit`: writes `txns` as log records and
+    /// fsyncs; `then` runs once durable. A new file (after a roll, at boot, after TRUNC/SNAP) is
+    /// begun with its `FileHeader` and gets a directory fsync so that it survives a crash; before
+    /// each record `FilePadding` may grow the file by `preAllocSize` zeros (one zero byte written
+    /// at the new end). May snapshot.
     pub(crate) fn log_txns(&mut self, txns: Vec<TxnEntry>, ack: bool, out: &mut Vec<ServerAction>) {
         let Some(first) = txns.first() else {
             return;
         };
+        let mut ops = Vec::new();
         let mut new_file = false;
         if self.log.roll || self.log.current_file.is_none() {
-            self.log.current_file = Some(log_file_name(first.header.zxid));
+            let name = log_file_name(first.header.zxid);
+            if self.mirror.files.contains_key(&name) {
+                // `new FileOutputStream(file)` truncates a file of the same name.
+                ops.push(DiskRequest::Truncate {
+                    file: name.clone(),
+                    len: 0,
+                });
+            }
+            ops.push(DiskRequest::Write {
+                file: name.clone(),
+                offset: 0,
+                bytes: file_header(0),
+            });
+            self.log.current_file = Some(name);
             self.log.roll = false;
+            self.log.position = FILE_HEADER_LEN;
+            self.log.padded_size = FILE_HEADER_LEN;
             new_file = true;
         }
         let file = self.log.current_file.clone().unwrap_or_default();
-        let bytes: Vec<u8> = txns.iter().flat_map(encode_record).collect();
+        let start = self.log.position;
+        let mut bytes = Vec::new();
+        for txn in &txns {
+            let position = start + bytes.len() as u64;
+            let size =
+                size_with_padding(position, self.log.padded_size, self.config.pre_alloc_size);
+            if size != self.log.padded_size {
+                ops.push(DiskRequest::Write {
+                    file: file.clone(),
+                    offset: size - 1,
+                    bytes: vec![0],
+                });
+                self.log.padded_size = size;
+            }
+            bytes.extend(encode_record(txn));
+        }
+        self.log.position = start + bytes.len() as u64;
+        self.log.since_snapshot += txns.len() as u64;
         let gen = self.gen;
-        if !new_file
+        let merged = ops.is_empty()
             && self
                 .disk
-                .merge_log(&mut self.mirror, &file, &bytes, &txns, gen, ack)
-        {
-            self.log.since_snapshot += txns.len() as u64;
-            if self.log.since_snapshot > self.log.snap_threshold {
-                self.take_snapshot(out);
-            }
-            return;
-        }
-        let mut ops = vec![
-            DiskRequest::Append {
+                .merge_log(&mut self.mirror, &file, start, &bytes, &txns, gen, ack);
+        if !merged {
+            ops.push(DiskRequest::Write {
                 file: file.clone(),
+                offset: start,
                 bytes,
-            },
-            DiskRequest::Fsync { file },
-        ];
-        if new_file {
-            ops.push(DiskRequest::FsyncDir);
+            });
+            ops.push(DiskRequest::Fsync { file });
+            if new_file {
+                ops.push(DiskRequest::FsyncDir);
+            }
+            self.disk
+                .push(&mut self.mirror, ops, Then::Logged { txns, gen, ack }, out);
         }
-        self.log.since_snapshot += txns.len() as u64;
-        self.disk
-            .push(&mut self.mirror, ops, Then::Logged { txns, gen, ack }, out);
         if self.log.since_snapshot > self.log.snap_threshold {
             self.take_snapshot(out);
         }
     }
 
     /// Takes a (fuzzy) snapshot of the in-memory database, named by `lastProcessedZxid`, and
-    /// rolls the log.
+    /// rolls the log (`FileTxnLog.rollLog`: the next append begins a new file).
     pub(crate) fn take_snapshot(&mut self, out: &mut Vec<ServerAction>) {
         self.log.since_snapshot = 0;
         self.log.reroll(self.config.snap_count);
         self.log.roll = true;
+        self.write_snapshot(out);
+    }
+
+    /// `FileSnap.serialize`: writes `snapshot.<lastProcessedZxid>` as a `ZKSN` file, fsyncs it
+    /// and the directory. Nothing is written if a file of that name exists.
+    pub(crate) fn write_snapshot(&mut self, out: &mut Vec<ServerAction>) {
         let zxid = self.db.last_processed_zxid();
         let file = snapshot_file_name(zxid);
         if self.mirror.files.contains_key(&file) {
@@ -186,22 +225,22 @@ impl QuorumPeer {
         self.disk.push(&mut self.mirror, ops, then, out);
     }
 
-    /// Rebuilds the database from the mirror (boot, or after TRUNC): newest snapshot plus the
-    /// later logged txns, each reported with `reason`.
+    /// Rebuilds the database from the mirror (boot, or after TRUNC): `FileTxnSnapLog.restore`
+    /// ([`persist::recovery::recover`](crate::persist::recovery::recover)), the snapshot loaded
+    /// by [`load_database`], then every replayed txn applied and reported with `reason`.
     pub(crate) fn reload_database(
         &mut self,
         reason: ApplyReason,
         out: &mut Vec<ServerAction>,
-    ) -> Result<super::storage::Recovered, String> {
-        let rec = self.mirror.recover()?;
+    ) -> Result<Recovered, String> {
+        let rec = self.mirror.recover().map_err(|e| e.to_string())?;
         let config = store_config(&self.config, self.myid);
-        self.db = match &rec.snapshot {
-            Some((zxid, image)) => {
-                ZkDatabase::from_snapshot_image(config, image, *zxid, self.now_ms())
-                    .map_err(|e| format!("{}: {e}", snapshot_file_name(*zxid)))?
-            }
-            None => ZkDatabase::new(config, self.now_ms()),
+        let snapshot_only = Recovered {
+            txns: Vec::new(),
+            ..rec.clone()
         };
+        self.db =
+            load_database(&snapshot_only, config, self.now_ms()).map_err(|e| e.to_string())?;
         self.committed_log.clear();
         for entry in &rec.txns {
             if entry.header.zxid > self.db.last_processed_zxid() {
@@ -229,6 +268,20 @@ impl QuorumPeer {
     fn recover(&mut self, dir: &super::DataDir, out: &mut Vec<ServerAction>) -> Result<(), String> {
         self.mirror = DiskMirror::from_data_dir(dir)?;
         let rec = self.reload_database(ApplyReason::Recovery, out)?;
+        if let Some(empty) = &rec.empty_tail_log {
+            // FileTxnSnapLog.restore deletes a newest log that lost even its header.
+            let ops = vec![
+                DiskRequest::Delete {
+                    file: empty.clone(),
+                },
+                DiskRequest::FsyncDir,
+            ];
+            self.disk.push(&mut self.mirror, ops, Then::Nothing, out);
+        }
+        if rec.snapshot.is_none() {
+            // An empty data directory: "Initialize a new snapshot.0" before serving.
+            self.write_snapshot(out);
+        }
         let last = self.db.last_processed_zxid();
         let data_epoch = last.epoch();
         let mut current = match rec.current_epoch {
@@ -288,7 +341,7 @@ impl QuorumPeer {
         self.db.tree.last_processed_zxid = zxid;
     }
 
-    /// The logged txns newer than `lastProcessedZxid` (`fastForwardDataBase`'s input).
+    /// The logged txns newer than `zxid` (`fastForwardDataBase`'s input).
     pub(crate) fn logged_after(&self, zxid: Zxid) -> Vec<TxnEntry> {
         match self.mirror.logged() {
             Ok(v) => v

@@ -83,13 +83,16 @@ impl DiskQueue {
         }
     }
 
-    /// Group commit (`SyncRequestProcessor` batches appends under one fsync): folds an append
-    /// to `file` into the last queued log job when that job has not started (the head job is
-    /// the one in flight) and completes the same way. Returns false when it cannot.
+    /// Group commit (`SyncRequestProcessor` batches appends under one fsync): folds a record
+    /// write to `file` at `offset` into the last queued log job when that job has not started
+    /// (the head job is the one in flight), its record write ends exactly at `offset`, and it
+    /// completes the same way. Returns false when it cannot.
+    #[allow(clippy::too_many_arguments)]
     pub fn merge_log(
         &mut self,
         mirror: &mut DiskMirror,
         file: &str,
+        offset: u64,
         bytes: &[u8],
         txns: &[TxnEntry],
         then_gen: u64,
@@ -107,18 +110,27 @@ impl DiskQueue {
         if *gen != then_gen || *ack != then_ack {
             return false;
         }
-        match job.ops.front_mut() {
-            Some(DiskRequest::Append { file: f, bytes: b }) if f == file => {
-                b.extend_from_slice(bytes);
-            }
-            _ => return false,
-        }
+        let record_write = job.ops.iter_mut().rev().find_map(|op| match op {
+            DiskRequest::Write {
+                file: f,
+                offset: o,
+                bytes: b,
+            } if f == file && *o + b.len() as u64 == offset => Some(b),
+            _ => None,
+        });
+        let Some(b) = record_write else {
+            return false;
+        };
+        b.extend_from_slice(bytes);
         t.extend(txns.iter().cloned());
-        mirror
-            .files
-            .entry(file.to_string())
-            .or_default()
-            .extend_from_slice(bytes);
+        apply_to_mirror(
+            mirror,
+            &DiskRequest::Write {
+                file: file.to_string(),
+                offset,
+                bytes: bytes.to_vec(),
+            },
+        );
         true
     }
 

@@ -15,6 +15,7 @@ use super::storage::{ACCEPTED_EPOCH, CURRENT_EPOCH};
 use super::variant::Variant;
 use super::{QuorumPeer, Role, EPOCH_NOT_AN_ACK, PROTOCOL_VERSION};
 use crate::observe::{ApplyReason, Observation, SyncMode, ZabState};
+use crate::persist::recovery::truncate_plan;
 use crate::store::ZkDatabase;
 use crate::txn::TxnEntry;
 use crate::types::{Epoch, LocalTime, ServerId, SessionId, Zxid};
@@ -294,7 +295,10 @@ impl QuorumPeer {
             }
             QuorumPacket::Trunc { zxid } if first => {
                 self.learner_sync_mode(SyncMode::Trunc, zxid, out);
-                self.learner_truncate(zxid, out)?;
+                if let Err(e) = self.learner_truncate(zxid, out) {
+                    // Learner.syncWithLeader: System.exit(QUORUM_PACKET_ERROR).
+                    self.halt(e, out);
+                }
             }
             QuorumPacket::Snap { zxid, image } if first => {
                 self.learner_sync_mode(SyncMode::Snap, zxid, out);
@@ -302,6 +306,8 @@ impl QuorumPeer {
                 self.db = ZkDatabase::from_snapshot_image(config, &image, zxid, self.now_ms())
                     .map_err(|e| format!("bad SNAP image: {e}"))?;
                 self.committed_log.clear();
+                // The log after a SNAP begins a new file (its name the next zxid).
+                self.log.roll = true;
                 let digest = self.config.digest_enabled.then(|| self.db.digest());
                 let o = Observation::SnapshotInstalled {
                     server: self.myid,
@@ -352,20 +358,55 @@ impl QuorumPeer {
         self.observe(out, o);
     }
 
-    /// `ZKDatabase.truncateLog`: cut the log after `zxid`, delete later logs and snapshots,
-    /// reload the database from what remains.
+    /// `ZKDatabase.truncateLog`: cut the log just after `zxid` and delete every later log file,
+    /// then reload the database from what remains and begin a new log file at the next append.
+    /// When the log holds `zxid` (the normal case) the cut is `FileTxnLog.truncate` exactly, as
+    /// [`truncate_plan`] plans it. When it does not (TRUNC to `e:0`, the new leader's
+    /// `lastProcessedZxid`, sent to a learner holding an uncommitted `e:1`), `FileTxnLog.truncate`
+    /// would keep the first record after `zxid` — the very txn TRUNC is sent to remove — so the
+    /// server cuts after the last record at or below `zxid` instead. No log at all is ZooKeeper's
+    /// "No log files found to truncate": the server exits. Unlike ZooKeeper, snapshots newer than
+    /// `zxid` are deleted too: reloading from one would bring the truncated txns back
+    /// (ZOOKEEPER-1549).
     fn learner_truncate(&mut self, zxid: Zxid, out: &mut Vec<ServerAction>) -> Result<(), String> {
-        let logged = self.mirror.logged()?;
+        let logs = self.mirror.logs();
+        if logs.is_empty() {
+            return Err(format!(
+                "Not able to truncate the log to {zxid}: no log files"
+            ));
+        }
+        let logged = self.mirror.logged().map_err(|e| e.to_string())?;
         let keep = logged.iter().rfind(|(e, _, _)| e.header.zxid <= zxid);
         let mut ops = Vec::new();
-        for (first, name) in self.mirror.logs() {
-            match keep {
-                Some((_, file, end)) if *file == name => ops.push(DiskRequest::Truncate {
-                    file: name.clone(),
-                    len: *end,
-                }),
-                _ if first > zxid => ops.push(DiskRequest::Delete { file: name }),
-                _ => {}
+        match keep {
+            Some((entry, file, end)) => {
+                let (file, len, delete) = if entry.header.zxid == zxid {
+                    let plan = truncate_plan(&self.mirror.files, zxid)
+                        .map_err(|e| format!("Not able to truncate the log to {zxid}: {e}"))?;
+                    assert_eq!(
+                        (&plan.file, plan.len),
+                        (file, *end),
+                        "TRUNC cuts after {zxid}"
+                    );
+                    (plan.file, plan.len, plan.delete)
+                } else {
+                    let later = logs
+                        .iter()
+                        .skip_while(|(_, n)| n != file)
+                        .skip(1)
+                        .map(|(_, n)| n.clone())
+                        .collect();
+                    (file.clone(), *end, later)
+                };
+                ops.push(DiskRequest::Truncate { file, len });
+                ops.extend(delete.into_iter().map(|file| DiskRequest::Delete { file }));
+            }
+            None => {
+                // Every logged txn is above `zxid`: no log file keeps anything.
+                ops.extend(
+                    logs.into_iter()
+                        .map(|(_, file)| DiskRequest::Delete { file }),
+                );
             }
         }
         for (z, name) in self.mirror.snapshots() {
@@ -377,8 +418,14 @@ impl QuorumPeer {
         self.disk.push(&mut self.mirror, ops, Then::Nothing, out);
         self.log.roll = true;
         self.log.current_file = None;
+        self.log.truncated = Some((self.gen, zxid));
         let mut silent = Vec::new();
         self.reload_database(ApplyReason::Recovery, &mut silent)?;
+        // Learner.syncWithLeader: setlastProcessedZxid(TRUNC zxid) after the reload (the cut can
+        // leave fewer records than the zxid claims, e.g. none at all for TRUNC(e:0)).
+        if zxid > self.db.last_processed_zxid() {
+            self.set_last_processed_zxid(zxid);
+        }
         let digest = self.config.digest_enabled.then(|| self.db.digest());
         let o = Observation::LogTruncated {
             server: self.myid,

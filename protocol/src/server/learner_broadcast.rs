@@ -82,7 +82,8 @@ impl QuorumPeer {
         match then {
             Then::Nothing => {}
             Then::Snapshot { zxid } => {
-                self.observe(out, Observation::SnapshotTaken { server: me, zxid })
+                self.observe(out, Observation::SnapshotTaken { server: me, zxid });
+                self.snapshot_durable_purge(out);
             }
             Then::AcceptedEpoch { epoch, gen } => {
                 self.accepted_epoch = epoch;
@@ -123,7 +124,17 @@ impl QuorumPeer {
 
     fn on_logged(&mut self, txns: Vec<TxnEntry>, gen: u64, ack: bool, out: &mut Vec<ServerAction>) {
         let me = self.myid;
-        for t in &txns {
+        // A job queued before a TRUNC completes before the cut (the disk is FIFO); the txns the
+        // cut removed were never logged as far as the log is concerned.
+        let cut = self
+            .log
+            .truncated
+            .filter(|(at_gen, _)| gen < *at_gen)
+            .map(|(_, zxid)| zxid);
+        for t in txns
+            .iter()
+            .filter(|t| cut.is_none_or(|z| t.header.zxid <= z))
+        {
             self.observe(
                 out,
                 Observation::ProposalLogged {

@@ -11,7 +11,8 @@
 //!      │                                            learner_broadcast.rs)
 //!      └── lost quorum / leader / timeout (looking.rs: fastForwardDataBase, new FLE round)
 //!   every role: clients.rs (ConnectRequest, requests, replies, watches), db.rs (apply +
-//!   observations), disk.rs (one job at a time: durable in order), storage.rs (file formats)
+//!   observations), disk.rs (one job at a time: durable in order), storage.rs (the server's
+//!   view of its files; every byte format is `persist/`'s), purge.rs (autopurge)
 //! ```
 //!
 //! Durability rule: an ACK, a LEADERINFO, an ACKEPOCH or a NEWLEADER ACK leaves only from the
@@ -28,11 +29,16 @@
 //!   INFORM, `sync`, PING/touches, `syncLimit`/`initLimit`/SyncLimitCheck, session expiry,
 //!   ConnectRequest/revalidation, per-session request order, ZK-2845 fast-forward, ZK-3642,
 //!   counter rollover, variants ZK-1154 and ZK-4643;
-//! - stand-ins: file formats ([`storage`], until `persist/` lands); the request context carries
-//!   no auth ids (addAuth is not forwarded);
+//! - files: ZooKeeper's real `version-2` formats ([`crate::persist`]): log files with a
+//!   `ZKLG` header, Adler32 records and `FilePadding` preallocation, rolled at each snapshot and
+//!   after TRUNC/SNAP; `ZKSN` snapshots (`snapshot.0` written at a first boot); epoch files;
+//!   boot recovery through `persist::recovery` (a torn tail dropped, a bad checksum halts, a
+//!   corrupt newest snapshot skipped); TRUNC through `truncate_plan`; autopurge through
+//!   `purge_plan` (every `purge_every_snapshots` snapshots, a simulation scaling of
+//!   `autopurge.purgeInterval`);
+//! - stand-ins: the request context carries no auth ids (addAuth is not forwarded);
 //! - group commit: appends queued behind the running log job share its successor's fsync;
-//! - not modelled: purge
-//!   (`snapRetainCount`), local sessions, reconfig, read-only mode, `loadData`'s dead-session
+//! - not modelled: local sessions, reconfig, read-only mode, `loadData`'s dead-session
 //!   cleanup, the observer election delay.
 
 pub mod broadcast;
@@ -47,6 +53,7 @@ pub mod learner;
 pub mod learner_broadcast;
 pub mod looking;
 pub mod notification;
+pub mod purge;
 pub mod quorum_packet;
 #[cfg(test)]
 mod rollover_tests;
@@ -95,6 +102,10 @@ pub enum Role {
 pub struct LogState {
     /// The log file being appended to.
     pub current_file: Option<String>,
+    /// Where the next record of the current file goes (just after the last one queued).
+    pub position: u64,
+    /// The current file's size with its preallocated zeros (`FilePadding.currentSize`).
+    pub padded_size: u64,
     /// Roll to a new file at the next append (after a snapshot).
     pub roll: bool,
     /// Txns logged since the last snapshot.
@@ -103,6 +114,10 @@ pub struct LogState {
     pub snap_threshold: u64,
     /// The seeded generator behind `randRoll` (from `Start`'s entropy).
     pub roll_state: u64,
+    /// Durable snapshots since the last autopurge.
+    pub snapshots_since_purge: u32,
+    /// The last TRUNC: the role incarnation that issued it and the zxid cut to.
+    pub truncated: Option<(u64, crate::types::Zxid)>,
 }
 
 impl LogState {

@@ -11,10 +11,11 @@
 use super::io::{Conn, ServerAction};
 use super::leader::HandlerPhase;
 use super::quorum_packet::QuorumPacket;
-use super::storage::{encode_record, encode_snapshot};
 use super::variant::Variant;
 use super::QuorumPeer;
 use crate::observe::{Observation, SyncMode};
+use crate::persist::snapshot::encode_snapshot;
+use crate::persist::txn_log::encode_record;
 use crate::txn::TxnEntry;
 use crate::types::Zxid;
 

@@ -2,7 +2,8 @@
 //! directory (DIR itself, or DIR/version-2), and print its snapshots and txns as ZooKeeper's
 //! `SnapshotFormatter` and `TxnLogToolkit` do, then the recovered tree. With `--json`, print only
 //! the recovered tree in the shape of the corpus's `expected_tree.json` (path → data,
-//! client-visible stat with absolute zxids, sorted children) plus the recovered zxid.
+//! client-visible stat with absolute zxids, sorted children) plus the recovered zxid and the
+//! tree digest (`DataTree` digest, as the servers report it).
 //!
 //! Exit codes: 0 recovered, 1 the directory cannot be recovered safely (a corrupt log record, no
 //! valid snapshot, logs without a snapshot), 2 a missing or unreadable path.
@@ -190,6 +191,7 @@ pub fn tree_json(rec: &Recovered, db: &ZkDatabase) -> Value {
     json!({
         "last_zxid_hex": format!("{}", rec.last_processed_zxid),
         "last_zxid": rec.last_processed_zxid.0,
+        "digest": db.digest(),
         "tree": nodes,
     })
 }

@@ -212,6 +212,9 @@ fn write_out(dir: &Path, report: &Report, artifacts: &Artifacts) -> std::io::Res
         trace.push('\n');
     }
     std::fs::write(dir.join("trace.jsonl"), trace)?;
+    // Each server's durable files: what a power cut at the end of the run would leave. Bytes
+    // still only in the page cache (written, not fsynced) are not included, so the directory
+    // is what that server would recover from (`zabsim datadir inspect` reads it back).
     for (server, files) in &artifacts.disks {
         let data = dir.join(server).join("version-2");
         std::fs::create_dir_all(&data)?;

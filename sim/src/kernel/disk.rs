@@ -299,6 +299,23 @@ impl Disk {
         ino
     }
 
+    /// Puts a file on the disk as if it had been written and synced long ago (a data directory
+    /// the node starts from): both the page cache and the media hold `data`, nothing is pending.
+    pub fn preload(&mut self, name: &str, data: &[u8]) {
+        assert!(!self.names.contains_key(name), "{name} preloaded twice");
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        self.inodes.insert(
+            ino,
+            Inode {
+                cache: data.to_vec(),
+                durable: data.to_vec(),
+            },
+        );
+        self.names.insert(name.to_string(), ino);
+        self.durable_names.insert(name.to_string(), ino);
+    }
+
     /// Writes `data` at `offset`, creating the file if needed and zero-filling any gap.
     pub fn write(&mut self, name: &str, offset: u64, data: &[u8]) -> Result<(), DiskError> {
         let old_len = self

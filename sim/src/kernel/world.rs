@@ -389,6 +389,12 @@ impl<P: Process> World<P> {
         &self.core.node(node).disk
     }
 
+    /// Puts a durable file on a node's disk before the node starts (a data directory it boots
+    /// from; see [`Disk::preload`]).
+    pub fn preload_file(&mut self, node: NodeId, name: &str, data: &[u8]) {
+        self.core.node_mut(node).disk.preload(name, data);
+    }
+
     /// A node's clock.
     pub fn clock(&self, node: NodeId) -> &NodeClock {
         &self.core.node(node).clock

@@ -55,6 +55,9 @@ pub fn build(spec: &RunSpec<'_>) -> Built {
                 ZkNode::Server(ServerNode::boot(ctx, config.clone(), recorder.clone()))
             }),
         );
+        for (name, bytes) in &scenario.initial_files {
+            world.preload_file(id, name, bytes);
+        }
         world.start(id);
     }
     let connect: Vec<ServerId> = (1..=u64::from(servers)).map(ServerId).collect();

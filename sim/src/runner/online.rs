@@ -14,7 +14,7 @@ use super::RunSpec;
 use serde::Serialize;
 use zabsim_checkers::history::{History, Record};
 use zabsim_checkers::reference::ReferenceConfig;
-use zabsim_checkers::zk::{all_judges, EndState, Event, Judge, JudgeConfig, Verdict};
+use zabsim_checkers::zk::{all_judges_from, EndState, Event, Judge, JudgeConfig, Verdict};
 
 /// Where the run was stopped: the first proven violation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -56,7 +56,8 @@ impl OnlineJudges {
             ..JudgeConfig::default()
         };
         let wanted = &spec.scenario.checkers;
-        let judges: Vec<_> = all_judges(config)
+        let initial = crate::scenario::data_dir::initial_data(&spec.scenario.initial_files);
+        let judges: Vec<_> = all_judges_from(config, initial)
             .into_iter()
             .filter(|j| wanted.is_empty() || wanted.iter().any(|w| w == j.name()))
             .collect();

@@ -7,6 +7,7 @@
 //! [`ScenarioError`] naming the file, the line and column when the parser knows them, and the
 //! field — the CLI exits with code 2 on it.
 
+pub mod data_dir;
 mod error;
 mod schema;
 
@@ -29,8 +30,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = options
         .from_str(text)
         .map_err(|e| ScenarioError::syntax(path, &e))?;
+    let mut scenario = scenario;
     scenario
         .validate()
         .map_err(|(field, message)| ScenarioError::invalid(path, text, &field, &message))?;
+    if let Some(dir) = &scenario.cluster.data_dir {
+        let base = path.parent().unwrap_or(Path::new("."));
+        scenario.initial_files = data_dir::read(&base.join(dir))
+            .map_err(|message| ScenarioError::invalid(path, text, "cluster.data_dir", &message))?;
+    }
     Ok(scenario)
 }

@@ -45,6 +45,9 @@ pub struct Scenario {
     /// What every run must produce.
     #[serde(default)]
     pub expect: Expect,
+    /// The files of `cluster.data_dir`, read when the scenario is loaded (name → bytes).
+    #[serde(skip)]
+    pub initial_files: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// The deployment.
@@ -59,6 +62,11 @@ pub struct ClusterSpec {
     /// Clients, each with its own session.
     #[serde(default)]
     pub clients: u32,
+    /// A ZooKeeper `version-2` data directory (real or exported by `zabsim run --out`), relative
+    /// to the scenario file: its files are put on every server's disk, durable, before boot, so
+    /// each server recovers that tree. `None`: empty disks.
+    #[serde(default)]
+    pub data_dir: Option<String>,
 }
 
 /// zoo.cfg settings.
@@ -79,6 +87,11 @@ pub struct ProtocolSpec {
     pub max_session_timeout_ms: Option<u32>,
     /// `autopurge.snapRetainCount`.
     pub snap_retain_count: u32,
+    /// Autopurge after every this many snapshots (0 = off): the simulation's scaling of
+    /// `autopurge.purgeInterval`, which counts hours.
+    pub purge_every_snapshots: u32,
+    /// `zookeeper.preAllocSize` in bytes (ZooKeeper: 64 MiB; here 64 KiB by default).
+    pub pre_alloc_size: u64,
     /// `zookeeper.digest.enabled`.
     pub digest_enabled: bool,
     /// Historical bugs switched on, by name (`"zk-1154"`; see `zabsim variants`).
@@ -95,6 +108,8 @@ impl Default for ProtocolSpec {
             min_session_timeout_ms: None,
             max_session_timeout_ms: None,
             snap_retain_count: 3,
+            purge_every_snapshots: 0,
+            pre_alloc_size: zabsim_protocol::server::config::DEFAULT_PRE_ALLOC_SIZE,
             digest_enabled: true,
             variants: Vec::new(),
         }
@@ -190,6 +205,8 @@ impl Scenario {
         config.min_session_timeout_ms = p.min_session_timeout_ms.unwrap_or(2 * p.tick_time_ms);
         config.max_session_timeout_ms = p.max_session_timeout_ms.unwrap_or(20 * p.tick_time_ms);
         config.snap_retain_count = p.snap_retain_count;
+        config.purge_every_snapshots = p.purge_every_snapshots;
+        config.pre_alloc_size = p.pre_alloc_size;
         config.digest_enabled = p.digest_enabled;
         config.variants = Variants(variants);
         config

@@ -34,6 +34,7 @@ mod session;
 mod witness;
 
 use super::cluster::ClusterModel;
+use super::initial::InitialData;
 use super::{EndState, Event, Judge, JudgeConfig, Verdict, Violation};
 use crate::history::{Outcome, Record, TimeNs};
 use std::collections::BTreeMap;
@@ -102,12 +103,20 @@ pub struct ConsistencyJudge {
     undecided: Vec<String>,
     /// A server recovered data before this run proposed anything: the initial tree is unknown.
     preexisting: bool,
+    /// The data the servers boot from, if any.
+    initial: Option<InitialData>,
 }
 
 impl ConsistencyJudge {
     /// A fresh judge.
     pub fn new(config: JudgeConfig) -> ConsistencyJudge {
+        ConsistencyJudge::with_initial(config, None)
+    }
+
+    /// A judge for a run whose servers boot from `initial`: its txns seed the reference model.
+    pub fn with_initial(config: JudgeConfig, initial: Option<InitialData>) -> ConsistencyJudge {
         ConsistencyJudge {
+            initial,
             config,
             model: ClusterModel::new(),
             ops: Vec::new(),
@@ -117,6 +126,12 @@ impl ConsistencyJudge {
             undecided: Vec::new(),
             preexisting: false,
         }
+    }
+
+    fn known_zxid(&self) -> Zxid {
+        self.initial
+            .as_ref()
+            .map_or(Zxid::ZERO, InitialData::known_zxid)
     }
 
     fn on_invoke(&mut self, inv: &crate::history::Invocation) {
@@ -173,7 +188,8 @@ impl Judge for ConsistencyJudge {
                     &o.observation
                 {
                     let before_any_proposal = self.model.proposals.is_empty();
-                    self.preexisting |= before_any_proposal && *zxid != Zxid::ZERO;
+                    let known = self.known_zxid();
+                    self.preexisting |= before_any_proposal && *zxid > known;
                 }
                 self.model.apply(o.time_ns, &o.observation);
                 None
@@ -186,7 +202,7 @@ impl Judge for ConsistencyJudge {
     }
 
     fn finish(&mut self, _end: &EndState) -> Verdict {
-        let mut witness = witness::Witness::build(&self.model, &self.ops);
+        let mut witness = witness::Witness::build(&self.model, &self.ops, self.known_zxid());
         if self.preexisting {
             witness.complete = false;
             witness.gaps.push(
@@ -199,7 +215,12 @@ impl Judge for ConsistencyJudge {
         let mut found = witness.problems.clone();
         found.extend(realtime::check(&self.ops, &witness, &self.model));
         found.extend(outcomes::check(&self.ops, &witness));
-        let replayed = replay::replay(&self.config, &self.ops, &witness);
+        let initial_txns = self
+            .initial
+            .as_ref()
+            .and_then(|i| i.txns.as_deref())
+            .unwrap_or(&[]);
+        let replayed = replay::replay(&self.config, &self.ops, &witness, initial_txns);
         found.extend(replayed.violations);
         self.undecided.extend(replayed.undecided);
         self.violations.extend(found);

@@ -36,7 +36,13 @@ struct Replay<'a> {
 }
 
 /// Replays `witness` and judges every determinate result.
-pub(crate) fn replay(config: &JudgeConfig, ops: &[Op], witness: &Witness) -> Replayed {
+/// `initial` (the txns of the data the servers boot from) is applied to the model first.
+pub(crate) fn replay(
+    config: &JudgeConfig,
+    ops: &[Op],
+    witness: &Witness,
+    initial: &[TxnEntry],
+) -> Replayed {
     let mut reads = pending_reads(config.read_witness, ops, witness);
     reads.sort_by_key(|r| (r.lo, r.op));
     let mut reads = reads.into_iter().peekable();
@@ -47,6 +53,16 @@ pub(crate) fn replay(config: &JudgeConfig, ops: &[Op], witness: &Witness) -> Rep
         complete: witness.complete,
         out: Replayed::default(),
     };
+    for entry in initial {
+        if let Err(e) = r.tree.apply_txn(entry) {
+            r.complete = false;
+            r.out.undecided.push(format!(
+                "the initial data's txn {} does not apply to the reference model: {e}",
+                entry.header.zxid
+            ));
+            break;
+        }
+    }
     for step in &witness.steps {
         while let Some(read) = reads.next_if(|read| read.lo < step.zxid) {
             active.push(read);

@@ -52,14 +52,16 @@ fn txnless_code(err: ErrorCode) -> bool {
 }
 
 impl Witness {
-    pub fn build(model: &ClusterModel, ops: &[Op]) -> Witness {
+    /// The witness of the txns committed after `known` (the zxid up to which the initial data
+    /// is given to the reference model; zero for empty data directories).
+    pub fn build(model: &ClusterModel, ops: &[Op], known: Zxid) -> Witness {
         if model.proposals.is_empty() && model.delivered.is_empty() {
             return Witness::from_replies(ops);
         }
-        Witness::from_observations(model, ops)
+        Witness::from_observations(model, ops, known)
     }
 
-    fn from_observations(model: &ClusterModel, ops: &[Op]) -> Witness {
+    fn from_observations(model: &ClusterModel, ops: &[Op], known: Zxid) -> Witness {
         let mut w = Witness {
             complete: true,
             ..Witness::default()
@@ -68,7 +70,10 @@ impl Witness {
         for (i, op) in ops.iter().enumerate().filter(|(_, op)| op.is_write()) {
             by_key.entry((op.session, op.xid)).or_default().push(i);
         }
-        for zxid in committed_with_implied(model) {
+        for zxid in committed_with_implied(model)
+            .into_iter()
+            .filter(|z| *z > known)
+        {
             let entry = model.proposals.get(&zxid).map(|(_, e)| e.clone());
             let header = entry
                 .as_ref()
