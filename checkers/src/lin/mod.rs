@@ -14,6 +14,9 @@
 //!   out — never a pass that was not established.
 //! - An operation with an unknown outcome (Jepsen `:info`) may take effect at any time after
 //!   its invocation, or never.
+//! - A model may bring a complete decision procedure for a partition ([`Model::decide`]):
+//!   the kv model's [`append_log`] decides a key with unique written values in polynomial time;
+//!   its passes are re-checked by [`witness::verify`].
 //! - [`timeline`] renders the smallest failing window of a violation as SVG.
 //!
 //! ```
@@ -27,6 +30,7 @@
 //! assert_eq!(report.verdict, Verdict::NotLinearizable);
 //! ```
 
+pub mod append_log;
 pub mod bitset;
 mod check;
 mod model;
@@ -35,7 +39,9 @@ pub mod run;
 pub mod table;
 pub mod timeline;
 pub mod wgl;
+pub mod windows;
+pub mod witness;
 
-pub use check::{check, CheckOptions, CheckReport, PartitionReport, Verdict};
+pub use check::{check, CheckOptions, CheckReport, Method, PartitionReport, Verdict};
 pub use model::{Model, Op};
 pub use wgl::{Budget, SearchResult, SearchStats};
