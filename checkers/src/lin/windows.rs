@@ -18,6 +18,8 @@ use super::wgl::{search, Budget, SearchResult, SearchStats};
 /// The first window's size (operations); each next one grows by a quarter, at least by
 /// [`WINDOW_STEP`].
 pub const FIRST_WINDOW: usize = 16;
+/// Steps of the first, short search of the whole partition (before any window).
+pub const QUICK_STEPS: u64 = 20_000;
 /// The least growth from one window to the next.
 pub const WINDOW_STEP: usize = 8;
 
@@ -38,52 +40,60 @@ pub struct WindowedResult {
     pub reason: Option<Reason>,
 }
 
-/// Searches growing windows from [`FIRST_WINDOW`] operations, then the whole partition;
-/// with `decider`, the model's own decision procedure is asked about each window first. The
-/// budget applies to each search.
+/// Decides a partition, smallest failing window first:
+/// 1. with `decider`, the model's own decision procedure on growing windows, while it can
+///    answer and finds them linearizable (it is polynomial: a failing window ends the check);
+/// 2. a short search ([`QUICK_STEPS`]) of the whole partition, which decides most;
+/// 3. the search on growing windows from [`FIRST_WINDOW`] operations, then on the whole.
+///
+/// The budget applies to each search.
 pub fn search_windows<M: Model>(
     model: &M,
     ops: &[&Op<M::Input, M::Output>],
     budget: Budget,
     decider: bool,
 ) -> WindowedResult {
-    let mut by_call: Vec<usize> = (0..ops.len()).collect();
-    by_call.sort_by_key(|&i| (ops[i].call, i));
-    let mut total = SearchStats::default();
-    let mut size = FIRST_WINDOW;
-    while size < ops.len() {
-        let horizon = ops[by_call[size - 1]].call;
-        let end = by_call.partition_point(|&i| ops[i].call <= horizon);
-        if end >= ops.len() {
-            break;
-        }
-        let (kept, window) = truncate(model, ops, &by_call[..end], horizon);
-        let refs: Vec<&Op<M::Input, M::Output>> = window.iter().collect();
-        let decided = if decider { model.decide(&refs) } else { None };
-        let result = match decided {
-            Some(Decision::Illegal { mut reason }) => {
-                for op in &mut reason.ops {
-                    *op = kept[*op];
+    let windows = Windows::new(ops);
+    if decider {
+        for (end, kept, window) in windows.iter(model) {
+            let refs: Vec<&Op<M::Input, M::Output>> = window.iter().collect();
+            match model.decide(&refs) {
+                Some(Decision::Linearizable { .. }) => continue,
+                Some(Decision::Illegal { mut reason }) => {
+                    for op in &mut reason.ops {
+                        *op = kept[*op];
+                    }
+                    return WindowedResult {
+                        result: SearchResult::Illegal {
+                            longest: Vec::new(),
+                        },
+                        stats: SearchStats::default(),
+                        window: Some(end),
+                        reason: Some(reason),
+                    };
                 }
-                return WindowedResult {
-                    result: SearchResult::Illegal {
-                        longest: Vec::new(),
-                    },
-                    stats: total,
-                    window: Some(end),
-                    reason: Some(reason),
-                };
+                None => break,
             }
-            Some(Decision::Linearizable { .. }) => {
-                size = end + (end / 4).max(WINDOW_STEP);
-                continue;
-            }
-            None => {
-                let (result, stats) = search(model, &refs, budget);
-                add(&mut total, stats);
-                result
-            }
+        }
+    }
+    let quick = Budget {
+        max_steps: budget.max_steps.min(QUICK_STEPS),
+        ..budget
+    };
+    let (result, first) = search(model, ops, quick);
+    if !matches!(result, SearchResult::Undecided { .. }) || quick == budget {
+        return WindowedResult {
+            result,
+            stats: first,
+            window: None,
+            reason: None,
         };
+    }
+    let mut total = first;
+    for (end, kept, window) in windows.iter(model) {
+        let refs: Vec<&Op<M::Input, M::Output>> = window.iter().collect();
+        let (result, stats) = search(model, &refs, budget);
+        add(&mut total, stats);
         if let SearchResult::Illegal { longest } = result {
             let longest = longest.iter().map(|&w| kept[w]).collect();
             return WindowedResult {
@@ -93,7 +103,6 @@ pub fn search_windows<M: Model>(
                 reason: None,
             };
         }
-        size = end + (end / 4).max(WINDOW_STEP);
     }
     let (result, stats) = search(model, ops, budget);
     add(&mut total, stats);
@@ -102,6 +111,44 @@ pub fn search_windows<M: Model>(
         stats: total,
         window: None,
         reason: None,
+    }
+}
+
+/// The partition's operations by invocation, for cutting windows.
+struct Windows<'a, I, O> {
+    ops: &'a [&'a Op<I, O>],
+    by_call: Vec<usize>,
+}
+
+impl<'a, I: Clone, O: Clone> Windows<'a, I, O> {
+    fn new(ops: &'a [&'a Op<I, O>]) -> Self {
+        let mut by_call: Vec<usize> = (0..ops.len()).collect();
+        by_call.sort_by_key(|&i| (ops[i].call, i));
+        Windows { ops, by_call }
+    }
+
+    /// Every window smaller than the partition, smallest first: (its size, its operations'
+    /// partition numbers, their truncated copies).
+    fn iter<'w, M: Model<Input = I, Output = O>>(
+        &'w self,
+        model: &'w M,
+    ) -> impl Iterator<Item = (usize, Vec<usize>, Vec<Op<I, O>>)> + 'w {
+        let mut size = FIRST_WINDOW;
+        std::iter::from_fn(move || {
+            if size >= self.ops.len() {
+                return None;
+            }
+            let horizon = self.ops[self.by_call[size - 1]].call;
+            let end = self
+                .by_call
+                .partition_point(|&i| self.ops[i].call <= horizon);
+            if end >= self.ops.len() {
+                return None;
+            }
+            size = end + (end / 4).max(WINDOW_STEP);
+            let (kept, window) = truncate(model, self.ops, &self.by_call[..end], horizon);
+            Some((end, kept, window))
+        })
     }
 }
 

@@ -41,8 +41,8 @@ pub struct CheckArgs {
     /// Memoised configurations per partition before answering undecided.
     #[arg(long, default_value_t = Budget::default().max_configs)]
     pub max_configs: usize,
-    /// Search every partition, even where the model has a decision procedure of its own (the
-    /// kv model's append-log decider).
+    /// Plain WGL search of every whole partition: no model decision procedure (the kv model's
+    /// append-log decider) and no growing windows first.
     #[arg(long)]
     pub no_deciders: bool,
     /// Where to write SVG timelines of violations.
@@ -75,6 +75,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             max_configs: args.max_configs,
         },
         deciders: !args.no_deciders,
+        windows: !args.no_deciders,
     };
     let mut worst = exit::PASS;
     for file in &args.histories {
