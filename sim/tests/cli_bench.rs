@@ -38,7 +38,9 @@ fn cli_bench_quick_writes_the_tables() {
         &std::fs::read_to_string(dir.join("bench.json")).unwrap_or_else(|e| panic!("{e}")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let sets = json["lin"]["sets"].as_array().unwrap_or_else(|| panic!("no lin sets"));
+    let sets = json["lin"]["sets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no lin sets"));
     let names: Vec<&str> = sets.iter().filter_map(|s| s["set"].as_str()).collect();
     for set in ["porcupine etcd", "porcupine kv c10", "knossos cas-register"] {
         assert!(names.contains(&set), "no set {set} in {names:?}");
@@ -47,10 +49,16 @@ fn cli_bench_quick_writes_the_tables() {
         assert_eq!(s["agree"], s["files"], "{s}");
         assert!(s["ours_ms"].as_f64().is_some() && s["porcupine_ms"].as_f64().is_some());
     }
-    let sim = json["sim"].as_array().unwrap_or_else(|| panic!("no sim rows"));
+    let sim = json["sim"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sim rows"));
     assert_eq!(sim.len(), 4, "steady-3 and swarm at 1 and 2 jobs");
-    assert!(sim.iter().all(|r| r["seeds"] == 2 && r["events"].as_u64() > Some(0)));
-    let judges = json["judges"]["judges"].as_array().unwrap_or_else(|| panic!("no judges"));
+    assert!(sim
+        .iter()
+        .all(|r| r["seeds"] == 2 && r["events"].as_u64() > Some(0)));
+    let judges = json["judges"]["judges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no judges"));
     assert!(judges.iter().any(|j| j["judge"] == "consistency"));
     let _ = std::fs::remove_dir_all(&dir);
 }

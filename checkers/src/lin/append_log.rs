@@ -98,9 +98,7 @@ impl<'a> Code<'a> {
             let value = match e.op {
                 LogOp::Put(v) | LogOp::Append(v) => v,
                 LogOp::Read(_) => {
-                    if e.ret.is_none() {
-                        return None;
-                    }
+                    e.ret?; // a read must have a known outcome
                     continue;
                 }
             };
@@ -310,18 +308,18 @@ fn decide_with(entries: &[Entry<'_>], code: &Code<'_>) -> Result<Vec<usize>, Rea
                 lo = lo.max(position[&epoch[x]]);
             }
         }
-        for y in 0..n {
-            if epoch[y] == UNSEEN || !before(entries, u, y) {
+        for (y, &epoch_y) in epoch.iter().enumerate() {
+            if epoch_y == UNSEEN || !before(entries, u, y) {
                 continue;
             }
-            if epoch[y] == INITIAL {
+            if epoch_y == INITIAL {
                 return Err(reason(
                     vec![u, y],
                     "{0} returned before {1} was invoked, yet no read shows {0} before the first put",
                 ));
             }
             if let Some(&(_, x)) = first_ret
-                .get(&epoch[y])
+                .get(&epoch_y)
                 .filter(|(r, _)| *r < entries[u].call)
             {
                 return Err(reason(

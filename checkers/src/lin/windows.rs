@@ -152,13 +152,16 @@ impl<'a, I: Clone, O: Clone> Windows<'a, I, O> {
     }
 }
 
+/// A window: its operations' partition numbers and their truncated copies.
+type Window<I, O> = (Vec<usize>, Vec<Op<I, O>>);
+
 /// The window's operations (partition numbers) and their truncated copies.
 fn truncate<M: Model>(
     model: &M,
     ops: &[&Op<M::Input, M::Output>],
     members: &[usize],
     horizon: u64,
-) -> (Vec<usize>, Vec<Op<M::Input, M::Output>>) {
+) -> Window<M::Input, M::Output> {
     let mut kept = Vec::with_capacity(members.len());
     let mut window = Vec::with_capacity(members.len());
     let mut sorted = members.to_vec();
