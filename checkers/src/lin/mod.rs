@@ -4,7 +4,8 @@
 //! ```text
 //!  file ──formats::read_file──▶ Loaded ──models::*::ops──▶ [Op] ──check──▶ CheckReport
 //!                                                           │ partition by keys (union-find)
-//!                                                           └─ wgl::search per partition
+//!                                                           ├─ Model::decide (kv: append_log)
+//!                                                           └─ windows → wgl::search
 //! ```
 //!
 //! - [`check`] drops unknown-outcome operations that cannot matter (reads), partitions the
@@ -17,6 +18,8 @@
 //! - A model may bring a complete decision procedure for a partition ([`Model::decide`]):
 //!   the kv model's [`append_log`] decides a key with unique written values in polynomial time;
 //!   its passes are re-checked by [`witness::verify`].
+//! - [`windows`] searches growing prefixes of a partition before the whole: a window is a
+//!   relaxation of the history, so a failing window is a small proof of a violation.
 //! - [`timeline`] renders the smallest failing window of a violation as SVG.
 //!
 //! ```

@@ -13,6 +13,9 @@
 //!   operation (moving it to the front changes no state and breaks no real-time edge, since
 //!   every operation that returned before its call is already linearized), so when C + r
 //!   fails, C fails too.
+//! - **Look-ahead** (models that opt in, [`Model::lookahead`]): a state change after which some
+//!   pending read can never fit — no pending writer may rescue it ([`Model::may_rescue`]) — is
+//!   cut off at once instead of when that read becomes callable.
 //!
 //! Operations with an unknown outcome have their return at the end of time and need not be
 //! linearized: the search succeeds as soon as every operation with a known outcome is.
