@@ -129,6 +129,9 @@ fn lin_corpus_porcupine_kv_c50_decided_on_every_key() {
         assert_eq!(p.verdict, Verdict::NotLinearizable, "key {:?}", p.keys);
         assert!(p.proof.is_some(), "key {:?} has no proof", p.keys);
     }
+    // The timeline draws the proof's operations.
+    let svg = bad.timeline.as_deref().unwrap_or("");
+    assert!(svg.contains("in the proof: "), "{svg}");
     let ok = check("c50-ok.txt");
     assert_eq!(ok.verdict, Verdict::Linearizable);
     assert_eq!(ok.report.partitions.len(), 10);

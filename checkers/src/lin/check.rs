@@ -82,6 +82,8 @@ pub struct PartitionReport {
     pub stats: SearchStats,
     /// Who decided.
     pub method: Method,
+    /// The operations a decider's proof names (history numbers; empty if none).
+    pub witness: Vec<usize>,
     /// Why a violation is one, when more than the longest prefix says it: a decider's
     /// contradicting operations by line, or the failing window ([`super::windows`]).
     pub proof: Option<String>,
@@ -136,6 +138,7 @@ pub fn check<M: Model>(
     let mut reports = Vec::with_capacity(groups.len());
     for (keys, members) in groups {
         let local: Vec<&Op<M::Input, M::Output>> = members.iter().map(|&i| &ops[i]).collect();
+        let mut witness: Vec<usize> = Vec::new();
         let decided = if options.deciders {
             model.decide(&local)
         } else {
@@ -151,6 +154,7 @@ pub fn check<M: Model>(
             }
             Some(Decision::Illegal { reason }) => {
                 let proof = explain(model, &local, &reason);
+                witness = reason.ops.clone();
                 let stats = SearchStats::default();
                 (
                     Verdict::NotLinearizable,
@@ -177,6 +181,9 @@ pub fn check<M: Model>(
                     SearchResult::Illegal { longest } => (Verdict::NotLinearizable, longest),
                     SearchResult::Undecided { longest } => (Verdict::Undecided, longest),
                 };
+                if let Some(r) = &found.reason {
+                    witness = r.ops.clone();
+                }
                 let proof = found.window.map(|w| {
                     let why = found.reason.as_ref().map_or(String::new(), |r| {
                         format!(": {}", explain(model, &local, r))
@@ -191,6 +198,7 @@ pub fn check<M: Model>(
         reports.push(PartitionReport {
             keys,
             order: order.iter().map(|&l| members[l]).collect(),
+            witness: witness.iter().map(|&l| members[l]).collect(),
             ops: members,
             verdict,
             stats,
