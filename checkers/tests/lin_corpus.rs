@@ -2,8 +2,9 @@
 //! Knossos's EDN set) gets its expected verdict. Method: read each file through the format
 //! detector, check it with the model the TSV names, compare. In `cargo test` (debug) the etcd
 //! set is sampled (every file whose number is divisible by 3, plus the hard ones 002, 007, 040,
-//! 057, 085, 097, 099), the kv set skips the two 50-client files, and Knossos's set is complete;
-//! the full sets run in release by `zabsim bench --lin` (see results/lin-bench.md).
+//! 057, 085, 097, 099), Knossos's set and the kv set are complete, the 50-client kv files
+//! decided key by key; the full sets run in release by `zabsim bench --only lin`
+//! (results/bench.md).
 
 use std::path::{Path, PathBuf};
 use zabsim_checkers::formats::read_file;
@@ -102,4 +103,41 @@ fn lin_corpus_porcupine_kv_small_verdicts() {
         s.contains("/kv/") && !s.contains("c50")
     });
     assert_eq!(n, 4);
+}
+
+/// Goal (issue 5): the 50-client kv histories are decided in full, every key, not stopped at
+/// the first failing one. c50-bad: every one of its 10 keys is proven not linearizable (none
+/// undecided), each with a proof; c50-ok: every key linearizable.
+#[test]
+fn lin_corpus_porcupine_kv_c50_decided_on_every_key() {
+    let check = |name: &str| {
+        let file = Path::new(CORPORA).join("porcupine-histories/kv").join(name);
+        let loaded = read_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        check_loaded(
+            &loaded,
+            ModelName::Kv,
+            Initial::default(),
+            CheckOptions::default(),
+            name,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let bad = check("c50-bad.txt");
+    assert_eq!(bad.verdict, Verdict::NotLinearizable);
+    assert_eq!(bad.report.partitions.len(), 10);
+    for p in &bad.report.partitions {
+        assert_eq!(p.verdict, Verdict::NotLinearizable, "key {:?}", p.keys);
+        assert!(p.proof.is_some(), "key {:?} has no proof", p.keys);
+    }
+    // The timeline draws the proof's operations.
+    let svg = bad.timeline.as_deref().unwrap_or("");
+    assert!(svg.contains("in the proof: "), "{svg}");
+    let ok = check("c50-ok.txt");
+    assert_eq!(ok.verdict, Verdict::Linearizable);
+    assert_eq!(ok.report.partitions.len(), 10);
+    assert!(ok
+        .report
+        .partitions
+        .iter()
+        .all(|p| p.verdict == Verdict::Linearizable));
 }

@@ -137,4 +137,47 @@ proptest! {
         let unpartitioned = check(&Kv, &ops, CheckOptions { partition: false, ..CheckOptions::default() });
         prop_assert_eq!(unpartitioned.verdict, Verdict::Linearizable);
     }
+
+    /// Goal: the kv append-log decider and the windows never disagree with the plain WGL
+    /// search. Method: one key, unique written values, random intervals; a sequential run's
+    /// reads, some of them replaced by another read's value or by a value one append short
+    /// (so both verdicts occur); the default check against one with deciders and windows off.
+    #[test]
+    fn lin_proptest_kv_decider_agrees_with_the_search(
+        spec in prop::collection::vec((0u8..4, 0u64..40, 0u64..40), 1..40),
+        swaps in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<bool>()), 0..3),
+    ) {
+        let mut value = String::new();
+        let mut ops = Vec::new();
+        for (k, &(kind, before, after)) in spec.iter().enumerate() {
+            let point = 100 + 10 * k as u64;
+            let word = format!("x{k}y");
+            let (action, output) = match kind {
+                0 | 1 => (KvAction::Get, KvOutput::Value(value.clone())),
+                2 => {
+                    value = word.clone();
+                    (KvAction::Put(word), KvOutput::Done)
+                }
+                _ => {
+                    value.push_str(&word);
+                    (KvAction::Append(word), KvOutput::Done)
+                }
+            };
+            let input = KvInput { key: "k".to_string(), action };
+            ops.push(Op { client: k as u64, input, output: Some(output), call: point - before, ret: Some(point + after), line: k + 1 });
+        }
+        let reads: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].input.action == KvAction::Get).collect();
+        prop_assume!(!reads.is_empty());
+        for (a, b, shorten) in swaps {
+            let (a, b) = (reads[a.index(reads.len())], reads[b.index(reads.len())]);
+            let Some(KvOutput::Value(v)) = ops[b].output.clone() else { continue };
+            let v = if shorten { v.rfind('x').map_or(v.clone(), |cut| v[..cut].to_string()) } else { v };
+            ops[a].output = Some(KvOutput::Value(v));
+        }
+        let fast = check(&Kv, &ops, CheckOptions::default());
+        let plain = CheckOptions { deciders: false, windows: false, ..CheckOptions::default() };
+        let slow = check(&Kv, &ops, plain);
+        prop_assert_ne!(slow.verdict, Verdict::Undecided);
+        prop_assert_eq!(fast.verdict, slow.verdict);
+    }
 }

@@ -89,3 +89,32 @@ fn cli_check_undecided_and_bad_input() {
     let (code, _, err) = zabsim(&["check", "--model", "zookeeper", &hard], &dir);
     assert_eq!(code, 2, "{err}");
 }
+
+/// Goal (issue 5): `zabsim check` decides the 50-client kv history on every key and prints each
+/// key's proof. Method: c50-bad (10 keys, every one illegal) exits 1 with 10 decided
+/// partitions and a proof line per key; with `--no-deciders` the proofs of the decider are gone
+/// (a plain search names no contradicting operations), shown on the small c10-bad.
+#[test]
+fn cli_check_kv_c50_bad_every_key_has_a_proof() {
+    let dir = scratch("c50");
+    let kv = "/work/shared/corpora/porcupine-histories/kv";
+    let (code, out, err) = zabsim(
+        &["check", "--model", "kv", &format!("{kv}/c50-bad.txt")],
+        &dir,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("10 partitions, 10 decided"), "{out}");
+    assert_eq!(out.matches("    proof: ").count(), 10, "{out}");
+    let (code, out, _) = zabsim(
+        &[
+            "check",
+            "--model",
+            "kv",
+            "--no-deciders",
+            &format!("{kv}/c10-bad.txt"),
+        ],
+        &dir,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("proof:"), "{out}");
+}

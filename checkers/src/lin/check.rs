@@ -3,8 +3,11 @@
 //! history is linearizable iff every partition is), and searches every partition — all of
 //! them, never stopping at the first illegal one, so each key gets its own verdict.
 
+use super::append_log::{Decision, Reason};
 use super::model::{Model, Op};
 use super::wgl::{search, Budget, SearchResult, SearchStats};
+use super::windows::{search_windows, WindowedResult};
+use super::witness::verify;
 use std::collections::BTreeMap;
 
 /// A verdict on a history or a partition.
@@ -36,6 +39,21 @@ pub struct CheckOptions {
     pub partition: bool,
     /// The budget of each partition's search.
     pub budget: Budget,
+    /// Let the model's own decision procedure ([`Model::decide`]) answer first (on by
+    /// default); off, every partition is searched.
+    pub deciders: bool,
+    /// Search growing windows of each partition before the whole ([`super::windows`]; on by
+    /// default).
+    pub windows: bool,
+}
+
+/// How a partition was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// The WGL search ([`super::wgl`]).
+    Search,
+    /// The model's decision procedure ([`Model::decide`]).
+    Decider,
 }
 
 impl Default for CheckOptions {
@@ -43,6 +61,8 @@ impl Default for CheckOptions {
         CheckOptions {
             partition: true,
             budget: Budget::default(),
+            deciders: true,
+            windows: true,
         }
     }
 }
@@ -58,8 +78,15 @@ pub struct PartitionReport {
     pub verdict: Verdict,
     /// The witness order (linearizable) or the longest linearizable prefix (otherwise).
     pub order: Vec<usize>,
-    /// Work done.
+    /// Work done (zero for a decider).
     pub stats: SearchStats,
+    /// Who decided.
+    pub method: Method,
+    /// The operations a decider's proof names (history numbers; empty if none).
+    pub witness: Vec<usize>,
+    /// Why a violation is one, when more than the longest prefix says it: a decider's
+    /// contradicting operations by line, or the failing window ([`super::windows`]).
+    pub proof: Option<String>,
 }
 
 /// The outcome of checking a whole history.
@@ -111,18 +138,72 @@ pub fn check<M: Model>(
     let mut reports = Vec::with_capacity(groups.len());
     for (keys, members) in groups {
         let local: Vec<&Op<M::Input, M::Output>> = members.iter().map(|&i| &ops[i]).collect();
-        let (result, stats) = search(model, &local, options.budget);
-        let (verdict, order) = match result {
-            SearchResult::Linearizable { order } => (Verdict::Linearizable, order),
-            SearchResult::Illegal { longest } => (Verdict::NotLinearizable, longest),
-            SearchResult::Undecided { longest } => (Verdict::Undecided, longest),
+        let mut witness: Vec<usize> = Vec::new();
+        let decided = if options.deciders {
+            model.decide(&local)
+        } else {
+            None
+        };
+        let (verdict, order, stats, method, proof) = match decided {
+            Some(Decision::Linearizable { order }) => {
+                if let Err(e) = verify(model, &local, &order) {
+                    panic!("the decider's witness for partition {keys:?} is wrong: {e}");
+                }
+                let stats = SearchStats::default();
+                (Verdict::Linearizable, order, stats, Method::Decider, None)
+            }
+            Some(Decision::Illegal { reason }) => {
+                let proof = explain(model, &local, &reason);
+                witness = reason.ops.clone();
+                let stats = SearchStats::default();
+                (
+                    Verdict::NotLinearizable,
+                    Vec::new(),
+                    stats,
+                    Method::Decider,
+                    Some(proof),
+                )
+            }
+            None => {
+                let found = if options.windows {
+                    search_windows(model, &local, options.budget, options.deciders)
+                } else {
+                    let (result, stats) = search(model, &local, options.budget);
+                    WindowedResult {
+                        result,
+                        stats,
+                        window: None,
+                        reason: None,
+                    }
+                };
+                let (verdict, order) = match found.result {
+                    SearchResult::Linearizable { order } => (Verdict::Linearizable, order),
+                    SearchResult::Illegal { longest } => (Verdict::NotLinearizable, longest),
+                    SearchResult::Undecided { longest } => (Verdict::Undecided, longest),
+                };
+                if let Some(r) = &found.reason {
+                    witness = r.ops.clone();
+                }
+                let proof = found.window.map(|w| {
+                    let why = found.reason.as_ref().map_or(String::new(), |r| {
+                        format!(": {}", explain(model, &local, r))
+                    });
+                    format!(
+                        "the first {w} operations by invocation are already not linearizable{why}"
+                    )
+                });
+                (verdict, order, found.stats, Method::Search, proof)
+            }
         };
         reports.push(PartitionReport {
             keys,
             order: order.iter().map(|&l| members[l]).collect(),
+            witness: witness.iter().map(|&l| members[l]).collect(),
             ops: members,
             verdict,
             stats,
+            method,
+            proof,
         });
     }
     let verdict = combine(reports.iter().map(|p| p.verdict));
@@ -131,6 +212,21 @@ pub fn check<M: Model>(
         partitions: reports,
         dropped,
     }
+}
+
+/// A decider's reason with each `{k}` replaced by the operation and its line.
+fn explain<M: Model>(model: &M, ops: &[&Op<M::Input, M::Output>], reason: &Reason) -> String {
+    let mut text = reason.what.to_string();
+    for (k, &i) in reason.ops.iter().enumerate() {
+        let op = ops[i];
+        let name = format!(
+            "`{}` (line {})",
+            model.describe_op(&op.input, op.output.as_ref()),
+            op.line
+        );
+        text = text.replace(&format!("{{{k}}}"), &name);
+    }
+    text
 }
 
 fn combine(verdicts: impl Iterator<Item = Verdict>) -> Verdict {

@@ -4,7 +4,8 @@
 //! ```text
 //!  file ──formats::read_file──▶ Loaded ──models::*::ops──▶ [Op] ──check──▶ CheckReport
 //!                                                           │ partition by keys (union-find)
-//!                                                           └─ wgl::search per partition
+//!                                                           ├─ Model::decide (kv: append_log)
+//!                                                           └─ windows → wgl::search
 //! ```
 //!
 //! - [`check`] drops unknown-outcome operations that cannot matter (reads), partitions the
@@ -14,6 +15,11 @@
 //!   out — never a pass that was not established.
 //! - An operation with an unknown outcome (Jepsen `:info`) may take effect at any time after
 //!   its invocation, or never.
+//! - A model may bring a complete decision procedure for a partition ([`Model::decide`]):
+//!   the kv model's [`append_log`] decides a key with unique written values in polynomial time;
+//!   its passes are re-checked by [`witness::verify`].
+//! - [`windows`] searches growing prefixes of a partition before the whole: a window is a
+//!   relaxation of the history, so a failing window is a small proof of a violation.
 //! - [`timeline`] renders the smallest failing window of a violation as SVG.
 //!
 //! ```
@@ -27,6 +33,7 @@
 //! assert_eq!(report.verdict, Verdict::NotLinearizable);
 //! ```
 
+pub mod append_log;
 pub mod bitset;
 mod check;
 mod model;
@@ -35,7 +42,9 @@ pub mod run;
 pub mod table;
 pub mod timeline;
 pub mod wgl;
+pub mod windows;
+pub mod witness;
 
-pub use check::{check, CheckOptions, CheckReport, PartitionReport, Verdict};
+pub use check::{check, CheckOptions, CheckReport, Method, PartitionReport, Verdict};
 pub use model::{Model, Op};
 pub use wgl::{Budget, SearchResult, SearchStats};

@@ -1,5 +1,6 @@
 //! The [`Model`] trait (a sequential specification) and the [`Op`] a history is made of.
 
+use super::append_log::Decision;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -52,6 +53,27 @@ pub trait Model {
         false
     }
 
+    /// Whether the search should look ahead after every state change: a configuration is dead
+    /// when some read-only operation still to be linearized does not fit the new state,
+    /// [`Model::unreachable`] says it can never fit with no writer's help, and every writer that
+    /// [`Model::may_rescue`] it is already linearized. Off by default (it costs a scan of the
+    /// pending reads per new state).
+    fn lookahead(&self) -> bool {
+        false
+    }
+
+    /// Whether `writer`, linearized after some state, could make a read-only operation fit that
+    /// [`Model::unreachable`] (with no writers) rejects there. The default, `true`, is always
+    /// sound.
+    fn may_rescue(
+        &self,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+        _writer: &Self::Input,
+    ) -> bool {
+        true
+    }
+
     /// Whether the operation never changes the state wherever `step` accepts it (a read, a
     /// failed compare-and-set). Such operations are linearized eagerly, without a choice
     /// point: it is always safe to linearize a state-preserving operation as early as it may.
@@ -64,6 +86,15 @@ pub trait Model {
     /// The objects the operation touches, for P-compositional partitioning. Operations that
     /// share a key are checked together; the empty string stands for "the one object".
     fn keys(&self, input: &Self::Input) -> Vec<String>;
+
+    /// A complete decision procedure for one partition, when the model has one for these
+    /// operations (e.g. [`super::append_log`] for kv histories with unique written values);
+    /// `None` (the default) leaves the partition to the search. Operation numbers in the answer
+    /// index `ops`. A `Linearizable` answer is reported only after its witness passes
+    /// [`super::witness::verify`].
+    fn decide(&self, _ops: &[&Op<Self::Input, Self::Output>]) -> Option<Decision> {
+        None
+    }
 
     /// A short human description of an operation, for reports.
     fn describe_op(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;

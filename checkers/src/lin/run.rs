@@ -59,6 +59,106 @@ pub struct FileCheck {
     pub timeline: Option<String>,
 }
 
+/// A loaded history converted to one model's operations, ready to check (what a benchmark
+/// times: the check alone, without reading, converting or drawing).
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    /// Znode-tree operations.
+    Zookeeper(Vec<Op<znode::ZkInput, znode::ZkOutput>>),
+    /// Register operations and the register's initial value.
+    CasRegister(
+        cas_register::CasRegister,
+        Vec<Op<cas_register::RegisterInput, cas_register::RegisterOutput>>,
+    ),
+    /// Key-value operations.
+    Kv(Vec<Op<kv::KvInput, kv::KvOutput>>),
+    /// Transactions over registers.
+    MultiRegister(
+        multi_register::MultiRegister,
+        Vec<Op<multi_register::Txn, multi_register::Txn>>,
+    ),
+    /// Mutex operations.
+    Mutex(Vec<Op<mutex::MutexInput, ()>>),
+}
+
+impl Prepared {
+    /// Converts `loaded` for `model` (the same conversion as [`check_loaded`]).
+    pub fn new(
+        loaded: &Loaded,
+        model: ModelName,
+        initial: Initial,
+    ) -> Result<Prepared, HistoryError> {
+        let mismatch = |what: &str| {
+            HistoryError::new(
+                0,
+                "model",
+                format!("the {what} model needs a Jepsen log or EDN history, not a zabsim history"),
+            )
+        };
+        Ok(match (model, loaded) {
+            (ModelName::Zookeeper, Loaded::Zabsim(history)) => {
+                Prepared::Zookeeper(znode::ops(history))
+            }
+            (ModelName::Zookeeper, Loaded::Jepsen(_)) => {
+                return Err(HistoryError::new(
+                    0,
+                    "model",
+                    "the zookeeper model needs a zabsim JSON Lines history",
+                ))
+            }
+            (ModelName::CasRegister, Loaded::Jepsen(raw)) => {
+                let default = match raw.dialect {
+                    Dialect::JepsenLog => None,
+                    Dialect::Knossos => Some(0),
+                };
+                let model = cas_register::CasRegister {
+                    initial: initial.value.unwrap_or(default),
+                };
+                Prepared::CasRegister(model, cas_register::ops(raw)?)
+            }
+            (ModelName::Kv, Loaded::Jepsen(raw)) => Prepared::Kv(kv::ops(raw)?),
+            (ModelName::MultiRegister, Loaded::Jepsen(raw)) => {
+                let model = multi_register::MultiRegister {
+                    initial: initial.value.flatten().unwrap_or(0),
+                };
+                Prepared::MultiRegister(model, multi_register::ops(raw)?)
+            }
+            (ModelName::Mutex, Loaded::Jepsen(raw)) => Prepared::Mutex(mutex::ops(raw)?),
+            (ModelName::CasRegister, _) => return Err(mismatch("cas-register")),
+            (ModelName::Kv, _) => return Err(mismatch("kv")),
+            (ModelName::MultiRegister, _) => return Err(mismatch("multi-register")),
+            (ModelName::Mutex, _) => return Err(mismatch("mutex")),
+        })
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        match self {
+            Prepared::Zookeeper(ops) => ops.len(),
+            Prepared::CasRegister(_, ops) => ops.len(),
+            Prepared::Kv(ops) => ops.len(),
+            Prepared::MultiRegister(_, ops) => ops.len(),
+            Prepared::Mutex(ops) => ops.len(),
+        }
+    }
+
+    /// Whether there are no operations.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks the operations.
+    pub fn check(&self, options: CheckOptions) -> CheckReport {
+        match self {
+            Prepared::Zookeeper(ops) => check(&znode::ZnodeTree, ops, options),
+            Prepared::CasRegister(model, ops) => check(model, ops, options),
+            Prepared::Kv(ops) => check(&kv::Kv, ops, options),
+            Prepared::MultiRegister(model, ops) => check(model, ops, options),
+            Prepared::Mutex(ops) => check(&mutex::Mutex, ops, options),
+        }
+    }
+}
+
 /// Checks a loaded history with the named model.
 pub fn check_loaded(
     loaded: &Loaded,

@@ -20,11 +20,36 @@ pub struct Window {
     pub ops: Vec<usize>,
     /// The first operation with a known outcome that the longest prefix could not take.
     pub failing: Option<usize>,
+    /// The operations a decider's proof names (drawn red), when there is one.
+    pub witness: Vec<usize>,
 }
 
 /// Chooses the window: the tail of the longest prefix, the failing operation and every
 /// not-yet-linearized operation invoked before the failing one returned.
+///
+/// With a decider's proof, the window is the proof's operations and every operation of the
+/// partition invoked before the last of them returned and returning after the first was
+/// invoked.
 pub fn window<M: Model>(ops: &[Op<M::Input, M::Output>], partition: &PartitionReport) -> Window {
+    if !partition.witness.is_empty() {
+        let from = partition.witness.iter().map(|&i| ops[i].call).min();
+        let to = partition.witness.iter().filter_map(|&i| ops[i].ret).max();
+        let (from, to) = (from.unwrap_or(0), to.unwrap_or(u64::MAX));
+        let mut chosen: BTreeSet<usize> = partition.witness.iter().copied().collect();
+        for &i in &partition.ops {
+            if chosen.len() >= WINDOW_MAX {
+                break;
+            }
+            if ops[i].call <= to && ops[i].ret.is_none_or(|r| r >= from) {
+                chosen.insert(i);
+            }
+        }
+        return Window {
+            ops: chosen.into_iter().collect(),
+            failing: None,
+            witness: partition.witness.clone(),
+        };
+    }
     let in_prefix: BTreeSet<usize> = partition.order.iter().copied().collect();
     let failing = partition
         .ops
@@ -54,6 +79,7 @@ pub fn window<M: Model>(ops: &[Op<M::Input, M::Output>], partition: &PartitionRe
     Window {
         ops: chosen.into_iter().collect(),
         failing,
+        witness: Vec::new(),
     }
 }
 
@@ -122,6 +148,7 @@ pub fn render<M: Model>(
         let x0 = x_of(op.call);
         let x1 = op.ret.map_or(right, x_of).max(x0 + 30);
         let (fill, label) = match (rank.get(&i), Some(i) == win.failing) {
+            _ if win.witness.contains(&i) => ("#f4a6a6", "in the proof: ".to_string()),
             (_, true) => ("#f4a6a6", "cannot be linearized: ".to_string()),
             (Some(k), _) => ("#b7e4b0", format!("#{k} ")),
             (None, _) => ("#dddddd", String::new()),

@@ -13,6 +13,9 @@
 //!   operation (moving it to the front changes no state and breaks no real-time edge, since
 //!   every operation that returned before its call is already linearized), so when C + r
 //!   fails, C fails too.
+//! - **Look-ahead** (models that opt in, [`Model::lookahead`]): a state change after which some
+//!   pending read can never fit — no pending writer may rescue it ([`Model::may_rescue`]) — is
+//!   cut off at once instead of when that read becomes callable.
 //!
 //! Operations with an unknown outcome have their return at the end of time and need not be
 //! linearized: the search succeeds as soon as every operation with a known outcome is.
@@ -69,6 +72,8 @@ pub struct SearchStats {
     pub configs: usize,
     /// Distinct model states seen.
     pub states: usize,
+    /// State changes cut off by the look-ahead ([`Model::lookahead`]).
+    pub pruned: u64,
 }
 
 const HEAD: usize = 0;
@@ -210,6 +215,7 @@ pub fn search<M: Model>(
         transitions: DetMap::new(),
     };
     let writers = concurrent_writers(ops, &read_only, &determinate);
+    let mut lookahead = Lookahead::new(model, ops, &read_only, &determinate);
     let mut writer_inputs: Vec<&M::Input> = Vec::new();
     let mut state = machine.intern(model.init());
     let mut bits = Bitset::new(ops.len());
@@ -237,6 +243,13 @@ pub fn search<M: Model>(
             if next != INVALID {
                 assert!(!read_only[i] || next == state, "read-only op changed state");
                 bits.set(i);
+                let dead = !read_only[i] && lookahead.dead(&machine, ops, next, &bits);
+                if dead {
+                    bits.clear(i);
+                    stats.pruned += 1;
+                    entry = list.next[entry];
+                    continue;
+                }
                 if memo.insert(bits.hash(), bits.words(), next) {
                     stack.push(Frame {
                         entry,
@@ -303,6 +316,96 @@ pub fn search<M: Model>(
     stats.configs = memo.len();
     stats.states = machine.states.len();
     (result, stats)
+}
+
+/// The look-ahead of [`Model::lookahead`]: for each state, the pending-read candidates that
+/// can never fit it unaided (computed once per state), and for each read the writers that may
+/// rescue it.
+struct Lookahead {
+    enabled: bool,
+    /// Read-only operations with a known outcome.
+    reads: Vec<usize>,
+    /// For each operation, the writers (invoked before it returned) that may rescue it.
+    rescuers: Vec<Vec<u32>>,
+    /// Per state id: the reads that can never fit it unaided.
+    stuck: Vec<Option<Vec<u32>>>,
+}
+
+impl Lookahead {
+    fn new<M: Model>(
+        model: &M,
+        ops: &[&Op<M::Input, M::Output>],
+        read_only: &[bool],
+        determinate: &[bool],
+    ) -> Lookahead {
+        let enabled = model.lookahead();
+        let reads: Vec<usize> = if enabled {
+            (0..ops.len())
+                .filter(|&r| read_only[r] && determinate[r])
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut rescuers = vec![Vec::new(); ops.len()];
+        for &r in &reads {
+            let ret = ops[r].ret.unwrap_or(u64::MAX);
+            rescuers[r] = (0..ops.len())
+                .filter(|&w| !read_only[w] && ops[w].call <= ret)
+                .filter(|&w| model.may_rescue(&ops[r].input, ops[r].output.as_ref(), &ops[w].input))
+                .map(|w| w as u32)
+                .collect();
+        }
+        Lookahead {
+            enabled,
+            reads,
+            rescuers,
+            stuck: Vec::new(),
+        }
+    }
+
+    /// Whether the configuration (`bits`, `state`) has a pending read that can never fit.
+    fn dead<M: Model>(
+        &mut self,
+        machine: &Machine<'_, M>,
+        ops: &[&Op<M::Input, M::Output>],
+        state: u32,
+        bits: &Bitset,
+    ) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        let s = state as usize;
+        if self.stuck.len() <= s {
+            self.stuck.resize(s + 1, None);
+        }
+        if self.stuck[s].is_none() {
+            let Some((current, _)) = machine.states.entry(s) else {
+                unreachable!("state id {state} was interned");
+            };
+            let model = machine.model;
+            let stuck = self
+                .reads
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    let (input, output) = (&ops[r].input, ops[r].output.as_ref());
+                    !model.accepts(current, input, output)
+                        && model.unreachable(current, input, output, &[])
+                })
+                .map(|r| r as u32)
+                .collect();
+            self.stuck[s] = Some(stuck);
+        }
+        let Some(stuck) = &self.stuck[s] else {
+            unreachable!("just filled");
+        };
+        stuck.iter().any(|&r| {
+            !bits.contains(r as usize)
+                && self.rescuers[r as usize]
+                    .iter()
+                    .all(|&w| bits.contains(w as usize))
+        })
+    }
 }
 
 /// For each read-only operation with a known outcome, the state-changing operations that may

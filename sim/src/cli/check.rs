@@ -41,6 +41,10 @@ pub struct CheckArgs {
     /// Memoised configurations per partition before answering undecided.
     #[arg(long, default_value_t = Budget::default().max_configs)]
     pub max_configs: usize,
+    /// Plain WGL search of every whole partition: no model decision procedure (the kv model's
+    /// append-log decider) and no growing windows first.
+    #[arg(long)]
+    pub no_deciders: bool,
     /// Where to write SVG timelines of violations.
     #[arg(long, default_value = "lin-reports")]
     pub report_dir: PathBuf,
@@ -70,6 +74,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
             max_steps: args.max_steps,
             max_configs: args.max_configs,
         },
+        deciders: !args.no_deciders,
+        windows: !args.no_deciders,
     };
     let mut worst = exit::PASS;
     for file in &args.histories {
@@ -197,6 +203,9 @@ fn report(args: &CheckArgs, file: &Path, outcome: &FileOutcome, ms: f64) {
                     p.order.len(),
                     p.ops.len()
                 );
+                if let Some(proof) = &p.proof {
+                    println!("    proof: {proof}");
+                }
             }
             if let Some(path) = timeline {
                 println!("  timeline: {}", path.display());

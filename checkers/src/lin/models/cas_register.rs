@@ -82,6 +82,25 @@ impl Model for CasRegister {
             })
     }
 
+    fn lookahead(&self) -> bool {
+        true
+    }
+
+    fn may_rescue(
+        &self,
+        _input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+        writer: &RegisterInput,
+    ) -> bool {
+        let Some(RegisterOutput::Read(v)) = output else {
+            return true;
+        };
+        match writer {
+            RegisterInput::Write(x) | RegisterInput::Cas(_, x) => Some(*x) == *v,
+            RegisterInput::Read => false,
+        }
+    }
+
     fn is_read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
         matches!(input, RegisterInput::Read) || matches!(output, Some(RegisterOutput::Cas(false)))
     }

@@ -5,6 +5,7 @@ use super::{completed, key_name, unknown_f, Completed};
 use crate::formats::edn::Edn;
 use crate::formats::raw::{RawHistory, RawOp};
 use crate::history::HistoryError;
+use crate::lin::append_log::{self, Decision, Entry, LogOp};
 use crate::lin::{Model, Op};
 use std::collections::BTreeMap;
 
@@ -100,6 +101,20 @@ impl Model for Kv {
         !from_put && !v.starts_with(current)
     }
 
+    fn lookahead(&self) -> bool {
+        true
+    }
+
+    fn may_rescue(&self, input: &KvInput, output: Option<&KvOutput>, writer: &KvInput) -> bool {
+        // From any state, appends only extend the value: only a put of a prefix of the value
+        // read can lead to it.
+        let Some(KvOutput::Value(v)) = output else {
+            return true;
+        };
+        writer.key != input.key
+            || matches!(&writer.action, KvAction::Put(p) if v.starts_with(p.as_str()))
+    }
+
     fn is_read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
         input.action == KvAction::Get
     }
@@ -110,6 +125,28 @@ impl Model for Kv {
 
     fn keys(&self, input: &KvInput) -> Vec<String> {
         vec![input.key.clone()]
+    }
+
+    fn decide(&self, ops: &[&Op<KvInput, KvOutput>]) -> Option<Decision> {
+        let key = &ops.first()?.input.key;
+        let mut entries = Vec::with_capacity(ops.len());
+        for op in ops {
+            if op.input.key != *key {
+                return None; // an unpartitioned history: the search decides
+            }
+            let what = match (&op.input.action, &op.output) {
+                (KvAction::Get, Some(KvOutput::Value(v))) => LogOp::Read(v),
+                (KvAction::Get, _) => return None,
+                (KvAction::Put(v), _) => LogOp::Put(v),
+                (KvAction::Append(v), _) => LogOp::Append(v),
+            };
+            entries.push(Entry {
+                op: what,
+                call: op.call,
+                ret: op.ret,
+            });
+        }
+        append_log::decide(&entries)
     }
 
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> String {
