@@ -129,6 +129,36 @@ fn an_ex_leader_with_an_uncommitted_txn_gets_trunc() {
     assert_eq!(s3.digest(), c.peer(2).database().digest());
 }
 
+/// The TRUNC of `maxCommittedLog` must be durable (swarm seeds 1136, 1202, ... of 1001..6001):
+/// s3 logs 0x100000003 alone and crashes; s2 leads epoch 2 and commits nothing before s3
+/// returns, so s3 gets TRUNC(0x100000002) with no txns and its NEWLEADER snapshot is named by
+/// the cut. A machine crash after the sync must not bring 0x100000003 back at the next boot (it
+/// did while the cut was only in the page cache: the log replayed it over the snapshot).
+#[test]
+fn a_trunc_survives_a_machine_crash_after_the_sync() {
+    let mut c = cluster(QuorumConfig::with_voters(3));
+    let (conn, _) = open_session(&mut c, 3);
+    create(&mut c, conn, 1, "/a", b"1");
+    c.settle();
+    c.drop_packets.insert((3, 1, "PROPOSAL"));
+    c.drop_packets.insert((3, 2, "PROPOSAL"));
+    create(&mut c, conn, 2, "/phantom", b"x");
+    c.settle();
+    c.crash(ServerId(3));
+    c.drop_packets.clear();
+    c.run_for(3000);
+    assert_eq!(c.leader(), Some(2));
+    c.restart(ServerId(3));
+    c.run_for(3000);
+    assert_eq!(chosen(&c, 3).last(), Some(&(SyncMode::Trunc, z(1, 3), z(1, 2))));
+    assert!(c.peer(3).database().tree().node("/phantom").is_none());
+    c.crash(ServerId(3));
+    c.restart(ServerId(3));
+    let s3 = c.peer(3).database();
+    assert_eq!(s3.last_processed_zxid(), z(1, 2), "recovered up to the cut");
+    assert!(s3.tree().node("/phantom").is_none(), "the cut txn came back");
+}
+
 /// `Variant::Zk1154`: the same sequence gets a DIFF, and s3 keeps the txn no quorum accepted —
 /// its tree diverges from the leader's.
 #[test]

@@ -360,10 +360,15 @@ impl QuorumPeer {
         let mut ops = Vec::new();
         for (first, name) in self.mirror.logs() {
             match keep {
-                Some((_, file, end)) if *file == name => ops.push(DiskRequest::Truncate {
-                    file: name.clone(),
-                    len: *end,
-                }),
+                Some((_, file, end)) if *file == name => {
+                    ops.push(DiskRequest::Truncate {
+                        file: name.clone(),
+                        len: *end,
+                    });
+                    // The cut must be durable before anything built on it (the NEWLEADER
+                    // snapshot and ACK): unsynced, a machine crash brings the cut txns back.
+                    ops.push(DiskRequest::Fsync { file: name });
+                }
                 _ if first > zxid => ops.push(DiskRequest::Delete { file: name }),
                 _ => {}
             }
