@@ -382,6 +382,7 @@ impl QuorumPeer {
         self.disk.push(&mut self.mirror, ops, Then::Nothing, out);
         self.log.roll = true;
         self.log.current_file = None;
+        self.log.cut = Some((self.gen, zxid));
         let mut silent = Vec::new();
         self.reload_database(ApplyReason::Recovery, &mut silent)?;
         let digest = self.config.digest_enabled.then(|| self.db.digest());

@@ -124,6 +124,11 @@ impl QuorumPeer {
     fn on_logged(&mut self, txns: Vec<TxnEntry>, gen: u64, ack: bool, out: &mut Vec<ServerAction>) {
         let me = self.myid;
         for t in &txns {
+            if self.log.cut_away(gen, t.header.zxid) {
+                // Durable now, but a TRUNC queued behind this job (already reported as
+                // LogTruncated) removes it: the log never holds it once the queue drains.
+                continue;
+            }
             self.observe(
                 out,
                 Observation::ProposalLogged {
