@@ -107,13 +107,21 @@ impl DurabilityJudge {
         )
     }
 
-    /// A truncation or a SNAP never drops an acknowledged txn.
-    fn on_shrink(&self, server: ServerId, keep_to: Zxid, how: &str) -> Option<Violation> {
+    /// A truncation or a SNAP never drops an acknowledged txn (a TRUNC may cut one its leader
+    /// re-sends in the same sync without having counted this server's copy).
+    fn on_shrink(
+        &self,
+        server: ServerId,
+        keep_to: Zxid,
+        how: &str,
+        trunc: bool,
+    ) -> Option<Violation> {
         let s = self.model.servers.get(&server)?;
+        let resent = |z: Zxid| trunc && self.model.resent_in_sync(server, z);
         let (zxid, op) = self
             .acked
             .range(..)
-            .find(|(z, _)| **z > keep_to && s.holds(**z))?;
+            .find(|(z, _)| **z > keep_to && s.holds(**z) && !resent(**z))?;
         let msg = format!(
             "{how} on {server} dropped acknowledged write {zxid} (op {})",
             op.0
@@ -212,10 +220,10 @@ impl DurabilityJudge {
                 zxid,
                 digest,
             } => self
-                .on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"))
+                .on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"), true)
                 .or_else(|| self.on_reload(*server, *zxid, *digest, "reloaded after TRUNC")),
             Observation::SnapshotInstalled { server, zxid, .. } => {
-                self.on_shrink(*server, *zxid, &format!("a SNAP at {zxid}"))
+                self.on_shrink(*server, *zxid, &format!("a SNAP at {zxid}"), false)
             }
             Observation::RecoveryFinished {
                 server,
