@@ -172,10 +172,10 @@ fn reported_log_at_newleader(c: &Cluster, sid: u64) -> Vec<Zxid> {
     let mut cut = false;
     for o in &c.observations {
         match o {
-            Observation::ProposalLogged { server, header } if server.0 == sid => {
-                if !log.contains(&header.zxid) {
-                    log.push(header.zxid);
-                }
+            Observation::ProposalLogged { server, header }
+                if server.0 == sid && !log.contains(&header.zxid) =>
+            {
+                log.push(header.zxid);
             }
             Observation::LogTruncated { server, zxid, .. } if server.0 == sid => {
                 log.retain(|z| z <= zxid);
