@@ -190,6 +190,13 @@ impl DurabilityJudge {
                 .values()
                 .find_map(|o| o.digests.get(&zxid).copied())
         })
+        .or_else(|| {
+            // The digest the leader computed for the tree after this txn (the proposal's
+            // TxnDigest, ZOOKEEPER-3512): for a txn every server only ever replayed (logged
+            // everywhere, the ensemble crashed before the COMMIT, the next leader's history).
+            let (_, entry) = self.model.proposals.get(&zxid)?;
+            entry.digest.map(|d| d.tree_digest)
+        })
     }
 
     /// Deferred reload checks: a digest recorded later settles them; a zxid never applied
