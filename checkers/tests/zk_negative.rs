@@ -336,6 +336,34 @@ fn servers_that_never_converge_are_caught_by_agreement() {
     assert_caught(&judge(records, &end), "agreement", K::NotConverged);
 }
 
+/// Swarm seeds 3203 and 3777: a learner SNAP-synced by a new leader that has committed nothing
+/// yet reports the leader's `lastProcessedZxid`, `(epoch, 0)`, while the others stay at the
+/// last txn. Same digest and no txn in between: the same point of the history, not a failure to
+/// converge (ZooKeeper's `Leader.startZkServer` marker, handed on by SNAP).
+#[test]
+fn a_snap_of_a_new_leaders_epoch_marker_is_converged() {
+    let (records, mut end) = scripted_run();
+    let last = end.servers[0].last_processed_zxid;
+    assert_ne!(last.counter(), 0);
+    end.servers[1].last_processed_zxid = Zxid::new(Epoch(last.epoch().0 + 1), 0);
+    let verdicts = judge(records, &end);
+    assert!(
+        matches!(verdict_of(&verdicts, "agreement"), Verdict::Pass),
+        "{verdicts:#?}"
+    );
+}
+
+/// The marker does not hide a missing txn: a server at an earlier txn, even with the same
+/// digest, has not converged with one at the next epoch's marker.
+#[test]
+fn an_epoch_marker_does_not_hide_a_missing_txn() {
+    let (records, mut end) = scripted_run();
+    let last = end.servers[0].last_processed_zxid;
+    end.servers[1].last_processed_zxid = Zxid::new(Epoch(last.epoch().0 + 1), 0);
+    end.servers[2].last_processed_zxid = Zxid::new(last.epoch(), last.counter() - 1);
+    assert_caught(&judge(records, &end), "agreement", K::NotConverged);
+}
+
 #[test]
 fn a_run_that_starts_from_existing_data_is_undecided_for_consistency() {
     let (mut records, end) = scripted_run();

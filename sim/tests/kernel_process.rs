@@ -221,6 +221,41 @@ fn a_paused_node_still_completes_handshakes_but_accepts_later() {
     assert_eq!(kinds.get("accepted"), Some(&SimTime(100 * MS)));
 }
 
+/// Swarm seed 8480: `HealAll` heals the network (waking held pipes) before it resumes paused
+/// nodes. A connection accepted while the node was paused must still reach it before the
+/// messages sent on it; it once came after them, so the server dropped the election hello on
+/// an unknown connection and ignored every vote on it (a LOOKING server stuck for good).
+#[test]
+fn an_accept_deferred_by_a_pause_comes_before_the_messages_on_that_connection() {
+    let behaviour: Behaviour =
+        Rc::new(
+            |ctx: &mut ToyCtx<'_>, ev: &ToyEvent| match (ctx.node().0, ev) {
+                (0, Event::Start) => {
+                    ctx.set_timer_after(10 * MS, 0);
+                }
+                (0, Event::Timer { .. }) => {
+                    ctx.connect(NodeId(1));
+                }
+                (0, Event::Connected { conn, .. }) => ctx.send(*conn, Num(7)),
+                _ => {}
+            },
+        );
+    let (world, log) = scripted_world(config(6), 2, behaviour);
+    let mut s = Simulation::new(world, NoRoles);
+    s.run_until_time(SimTime(5 * MS));
+    s.world.pause(NodeId(1));
+    s.run_until_time(SimTime(100 * MS));
+    s.world.heal_network();
+    s.world.resume(NodeId(1));
+    s.run_until_time(SimTime(200 * MS));
+    let seen: Vec<&str> = events_of(&log, NodeId(1))
+        .iter()
+        .filter(|(_, e)| !matches!(e, Event::Start | Event::Timer { .. }))
+        .map(|(_, e)| e.name())
+        .collect();
+    assert_eq!(seen, ["accepted", "message"]);
+}
+
 #[test]
 fn the_world_can_be_inspected_without_a_driver() {
     let (mut world, _) =

@@ -1,6 +1,7 @@
 //! Replica agreement: at every step, the same zxid means the same txn and the same DataTree
 //! digest on every server (ZooKeeper's digest feature, ZOOKEEPER-3512, exists for exactly this);
-//! after the heal phase all live servers converge to one zxid and digest.
+//! after the heal phase all live servers converge to one point of the history and one digest
+//! (a new leader's `(epoch, 0)` marker, which a SNAP hands on, is the point of the last txn).
 //!
 //! Digests are compared after ordinary applies, SNAP installs and at the end; applies replayed
 //! during recovery are compared by txn only (a fuzzy snapshot makes the digests in the middle of
@@ -10,6 +11,7 @@
 use super::{EndState, Event, Judge, Verdict, Violation, ViolationKind};
 use crate::history::Record;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use zabsim_protocol::observe::{ApplyReason, Observation};
 use zabsim_protocol::txn::TxnHeader;
 use zabsim_protocol::types::{ServerId, Zxid};
@@ -101,6 +103,21 @@ impl AgreementJudge {
         }
     }
 
+    /// Whether two servers' last zxids name the same point of the history. A zxid with counter
+    /// 0 names no txn: it is a new leader's `lastProcessedZxid` (`Leader.startZkServer` sets it
+    /// to `(epoch, 0)`), which a SNAP from that leader hands on. It is the same point as a lower
+    /// zxid when no server applied a txn in between.
+    fn same_point(&self, a: Zxid, b: Zxid) -> bool {
+        let (lo, hi) = (a.min(b), a.max(b));
+        lo == hi
+            || (hi.counter() == 0
+                && self
+                    .txns
+                    .range((Bound::Excluded(lo), Bound::Included(hi)))
+                    .next()
+                    .is_none())
+    }
+
     fn check_convergence(&mut self, end: &EndState) -> Vec<Violation> {
         let live: Vec<_> = end.servers.iter().filter(|s| s.alive).collect();
         let mut found = Vec::new();
@@ -108,7 +125,8 @@ impl AgreementJudge {
             return found;
         };
         for s in &live[1..] {
-            if s.last_processed_zxid != first.last_processed_zxid || s.digest != first.digest {
+            let same = self.same_point(s.last_processed_zxid, first.last_processed_zxid);
+            if !same || s.digest != first.digest {
                 found.push(
                     Violation::new(
                         NAME,

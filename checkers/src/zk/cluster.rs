@@ -133,6 +133,11 @@ pub struct ClusterModel {
     pub epoch_leader: BTreeMap<Epoch, ServerId>,
     /// When each zxid was first delivered or quorum-committed.
     pub committed_at: BTreeMap<Zxid, TimeNs>,
+    /// Per learner, the proposals its leader had outstanding when it chose the learner's sync:
+    /// `startForwarding` re-sends them (PROPOSAL, then COMMIT) in that sync stream.
+    pub sync_resent: BTreeMap<ServerId, BTreeSet<Zxid>>,
+    /// The ACK set each quorum commit was decided with.
+    pub commit_acks: BTreeMap<Zxid, BTreeSet<ServerId>>,
 }
 
 impl ClusterModel {
@@ -144,6 +149,20 @@ impl ClusterModel {
     /// The model of `server`, created on first mention.
     pub fn server(&mut self, server: ServerId) -> &mut ServerModel {
         self.servers.entry(server).or_insert_with(ServerModel::new)
+    }
+
+    /// Whether a TRUNC of `server` may cut committed `zxid` without losing it: its leader
+    /// re-sends it in the same sync (it was outstanding when the leader chose the sync, as in
+    /// `LearnerHandler.syncFollower`: TRUNC to `maxCommittedLog`, then `startForwarding`) and
+    /// the commit did not count this server's ACK, so no copy of the commit quorum goes.
+    pub fn resent_in_sync(&self, server: ServerId, zxid: Zxid) -> bool {
+        self.sync_resent
+            .get(&server)
+            .is_some_and(|r| r.contains(&zxid))
+            && self
+                .commit_acks
+                .get(&zxid)
+                .is_some_and(|acks| !acks.contains(&server))
     }
 
     /// Whether `zxid` is known committed (quorum-acked or delivered somewhere).
@@ -202,7 +221,10 @@ impl ClusterModel {
             Observation::ProposalLogged { server, header } => {
                 upsert(&mut self.server(*server).log, *header);
             }
-            Observation::Committed { zxid, .. } => {
+            Observation::Committed { zxid, acks, .. } => {
+                self.commit_acks
+                    .entry(*zxid)
+                    .or_insert_with(|| acks.iter().copied().collect());
                 self.quorum_committed.insert(*zxid);
                 self.mark_committed(*zxid, time);
             }
@@ -212,6 +234,17 @@ impl ClusterModel {
                 reason,
                 digest,
             } => self.applied(time, *server, *header, *reason, *digest),
+            Observation::SyncModeChosen {
+                leader, learner, ..
+            } => {
+                let outstanding: BTreeSet<Zxid> = self
+                    .proposals
+                    .iter()
+                    .filter(|(z, (l, _))| l == leader && !self.quorum_committed.contains(z))
+                    .map(|(z, _)| *z)
+                    .collect();
+                self.sync_resent.insert(*learner, outstanding);
+            }
             Observation::SyncModeReceived {
                 learner, leader, ..
             } => {
@@ -268,8 +301,7 @@ impl ClusterModel {
                 durable.extend(s.log.iter().filter(|h| h.zxid > *zxid).copied());
                 s.log = durable;
             }
-            Observation::SyncModeChosen { .. }
-            | Observation::SessionCreated { .. }
+            Observation::SessionCreated { .. }
             | Observation::SessionExpired { .. }
             | Observation::SessionClosed { .. }
             | Observation::EphemeralCreated { .. }
@@ -414,5 +446,64 @@ mod tests {
         );
         model.apply(0, &Observation::Crashed { server: s });
         assert_eq!(model.servers[&s].last_logged(), Zxid(2));
+    }
+
+    fn propose(model: &mut ClusterModel, leader: ServerId, n: u64) {
+        let entry = TxnEntry {
+            header: header(n),
+            txn: zabsim_protocol::txn::Txn::Error { err: 0 },
+            digest: None,
+        };
+        model.apply(0, &Observation::Proposed { leader, entry });
+    }
+
+    fn commit(model: &mut ClusterModel, leader: ServerId, n: u64, acks: &[u64]) {
+        let acks = acks.iter().map(|a| ServerId(*a)).collect();
+        let o = Observation::Committed {
+            leader,
+            zxid: Zxid(n),
+            acks,
+        };
+        model.apply(0, &o);
+    }
+
+    /// Swarm seeds 6719, 7288, 7800, 8021: a TRUNC may cut a txn the leader had outstanding
+    /// when it chose the sync (re-sent in the stream) if the commit did not count this server.
+    #[test]
+    fn a_trunc_may_cut_only_a_resent_txn_committed_without_this_server() {
+        let (leader, learner) = (ServerId(3), ServerId(2));
+        let mut model = ClusterModel::new();
+        propose(&mut model, leader, 1);
+        commit(&mut model, leader, 1, &[1, 3]);
+        propose(&mut model, leader, 2);
+        propose(&mut model, leader, 3);
+        let o = Observation::SyncModeChosen {
+            leader,
+            learner,
+            mode: zabsim_protocol::observe::SyncMode::Trunc,
+            peer_last_zxid: Zxid(3),
+            zxid: Zxid(1),
+        };
+        model.apply(0, &o);
+        propose(&mut model, leader, 4);
+        commit(&mut model, leader, 2, &[1, 3]);
+        commit(&mut model, leader, 3, &[2, 3]);
+        commit(&mut model, leader, 4, &[1, 3]);
+        assert!(
+            !model.resent_in_sync(learner, Zxid(1)),
+            "committed before the sync"
+        );
+        assert!(
+            model.resent_in_sync(learner, Zxid(2)),
+            "re-sent, committed by s1+s3"
+        );
+        assert!(
+            !model.resent_in_sync(learner, Zxid(3)),
+            "its commit counted s2's ACK"
+        );
+        assert!(
+            !model.resent_in_sync(learner, Zxid(4)),
+            "proposed after the sync"
+        );
     }
 }

@@ -118,13 +118,21 @@ impl DurabilityJudge {
         )
     }
 
-    /// A truncation or a SNAP never drops an acknowledged txn.
-    fn on_shrink(&self, server: ServerId, keep_to: Zxid, how: &str) -> Option<Violation> {
+    /// A truncation or a SNAP never drops an acknowledged txn (a TRUNC may cut one its leader
+    /// re-sends in the same sync without having counted this server's copy).
+    fn on_shrink(
+        &self,
+        server: ServerId,
+        keep_to: Zxid,
+        how: &str,
+        trunc: bool,
+    ) -> Option<Violation> {
         let s = self.model.servers.get(&server)?;
+        let resent = |z: Zxid| trunc && self.model.resent_in_sync(server, z);
         let (zxid, op) = self
             .acked
             .range(..)
-            .find(|(z, _)| **z > keep_to && s.holds(**z))?;
+            .find(|(z, _)| **z > keep_to && s.holds(**z) && !resent(**z))?;
         let msg = format!(
             "{how} on {server} dropped acknowledged write {zxid} (op {})",
             op.0
@@ -203,6 +211,13 @@ impl DurabilityJudge {
                 .values()
                 .find_map(|o| o.digests.get(&zxid).copied())
         })
+        .or_else(|| {
+            // The digest the leader computed for the tree after this txn (the proposal's
+            // TxnDigest, ZOOKEEPER-3512): for a txn every server only ever replayed (logged
+            // everywhere, the ensemble crashed before the COMMIT, the next leader's history).
+            let (_, entry) = self.model.proposals.get(&zxid)?;
+            entry.digest.map(|d| d.tree_digest)
+        })
     }
 
     /// Deferred reload checks: a digest recorded later settles them; a zxid never applied
@@ -233,10 +248,10 @@ impl DurabilityJudge {
                 zxid,
                 digest,
             } => self
-                .on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"))
+                .on_shrink(*server, *zxid, &format!("TRUNC to {zxid}"), true)
                 .or_else(|| self.on_reload(*server, *zxid, *digest, "reloaded after TRUNC")),
             Observation::SnapshotInstalled { server, zxid, .. } => {
-                self.on_shrink(*server, *zxid, &format!("a SNAP at {zxid}"))
+                self.on_shrink(*server, *zxid, &format!("a SNAP at {zxid}"), false)
             }
             Observation::RecoveryFinished {
                 server,

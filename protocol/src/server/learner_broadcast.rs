@@ -124,17 +124,12 @@ impl QuorumPeer {
 
     fn on_logged(&mut self, txns: Vec<TxnEntry>, gen: u64, ack: bool, out: &mut Vec<ServerAction>) {
         let me = self.myid;
-        // A job queued before a TRUNC completes before the cut (the disk is FIFO); the txns the
-        // cut removed were never logged as far as the log is concerned.
-        let cut = self
-            .log
-            .truncated
-            .filter(|(at_gen, _)| gen < *at_gen)
-            .map(|(_, zxid)| zxid);
-        for t in txns
-            .iter()
-            .filter(|t| cut.is_none_or(|z| t.header.zxid <= z))
-        {
+        for t in &txns {
+            if self.log.cut_away(gen, t.header.zxid) {
+                // Durable now, but a TRUNC queued behind this job (already reported as
+                // LogTruncated) removes it: the log never holds it once the queue drains.
+                continue;
+            }
             self.observe(
                 out,
                 Observation::ProposalLogged {

@@ -72,7 +72,7 @@ pub use variant::{Variant, Variants};
 use crate::observe::{Observation, ServerState, ZabState};
 use crate::store::{StoreConfig, ZkDatabase};
 use crate::txn::TxnEntry;
-use crate::types::{Epoch, LocalTime, ServerId};
+use crate::types::{Epoch, LocalTime, ServerId, Zxid};
 use clients::Clients;
 use disk::DiskQueue;
 use election::FastLeaderElection;
@@ -116,8 +116,17 @@ pub struct LogState {
     pub roll_state: u64,
     /// Durable snapshots since the last autopurge.
     pub snapshots_since_purge: u32,
-    /// The last TRUNC: the role incarnation that issued it and the zxid cut to.
-    pub truncated: Option<(u64, crate::types::Zxid)>,
+    /// The last TRUNC: the role incarnation that queued it and the zxid it cut to. A log job
+    /// of an earlier incarnation still in the disk queue then holds records the cut removes.
+    pub truncated: Option<(u64, Zxid)>,
+}
+
+impl LogState {
+    /// Whether a record of `zxid` logged by a job of incarnation `gen` is removed by the last
+    /// TRUNC (queued after that job, so executed after it).
+    pub fn cut_away(&self, gen: u64, zxid: Zxid) -> bool {
+        matches!(self.truncated, Some((g, z)) if gen < g && zxid > z)
+    }
 }
 
 impl LogState {

@@ -388,10 +388,9 @@ fn apply_disk(node: &mut Node, op: &DiskRequest) {
             f[*offset as usize..end].copy_from_slice(bytes);
         }
         DiskRequest::Truncate { file, len } => {
-            for m in [&mut node.cache, &mut node.durable] {
-                if let Some(f) = m.get_mut(file) {
-                    f.truncate(*len as usize);
-                }
+            // Like any data change, a new length reaches the media only with the file's fsync.
+            if let Some(f) = node.cache.get_mut(file) {
+                f.truncate(*len as usize);
             }
         }
         DiskRequest::Fsync { file } => {

@@ -295,8 +295,11 @@ impl<M: Payload, T> Core<M, T> {
         }
         let (src, dst) = (c.ends[dir].node, c.ends[1 - dir].node);
         let is_syn = matches!(c.pipes[dir].items.front(), Some((_, Item::Syn)));
-        let paused = self.node(dst).status == NodeStatus::Paused;
-        if self.net.blocked(src, dst, now) || (paused && !is_syn) {
+        // A resumed process first gets the events deferred while it was paused (an accept
+        // before the messages on that connection), then what its pipes held.
+        let d = self.node(dst);
+        let held = d.status == NodeStatus::Paused || !d.deferred.is_empty();
+        if self.net.blocked(src, dst, now) || (held && !is_syn) {
             self.net.conn_mut(conn).pipes[dir].stalled = true;
             return None;
         }

@@ -209,7 +209,13 @@ impl<P: Process> World<P> {
             }
             Ev::Timer { id, version } => self.core.on_timer(id, version),
             Ev::Io { io } => self.core.on_io(io),
-            Ev::Redeliver { node, incarnation } => self.core.on_redeliver(node, incarnation),
+            Ev::Redeliver { node, incarnation } => {
+                let event = self.core.on_redeliver(node, incarnation);
+                if self.core.node(node).deferred.is_empty() {
+                    self.core.wake_all_pipes(); // the messages held behind deferred events
+                }
+                event
+            }
             Ev::Unclog => {
                 self.core.wake_all_pipes();
                 None

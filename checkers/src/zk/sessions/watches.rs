@@ -124,7 +124,9 @@ pub(super) struct WatchFacts<'a> {
 /// Judges the watches; returns the violations and how many expected notifications could not be
 /// decided (the client never got far enough to have to see them).
 pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
-    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), &Registration> =
+    // Keyed by table too: a delete triggers a session's data and child watch on one path with
+    // one notification, but carried into SetWatches each is decided on its own.
+    let mut expected: BTreeMap<(SessionId, String, Table, EventType, Zxid), &Registration> =
         BTreeMap::new();
     for reg in facts.registrations {
         let Some(changes) = index.get(&(reg.kind.table(), reg.path.clone())) else {
@@ -137,14 +139,14 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
             continue;
         }
         expected
-            .entry((reg.session, reg.path.clone(), event, zxid))
+            .entry((reg.session, reg.path.clone(), reg.kind.table(), event, zxid))
             .or_insert(reg);
     }
     let mut found = Vec::new();
     let mut undecided = 0;
     let mut matched: BTreeSet<usize> = BTreeSet::new();
     let no_replies = Vec::new();
-    for ((session, path, event, zxid), reg) in &expected {
+    for ((session, path, _, event, zxid), reg) in &expected {
         let op = reg.op;
         let replies = facts.replies.get(session).unwrap_or(&no_replies);
         let hits: Vec<&Received> = facts
@@ -275,3 +277,7 @@ fn spurious(facts: &WatchFacts<'_>, matched: &BTreeSet<usize>) -> Vec<Violation>
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "watches_tests.rs"]
+mod tests;

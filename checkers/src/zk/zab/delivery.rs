@@ -247,7 +247,7 @@ impl ZabJudge {
             .iter()
             .chain(s.tree.iter())
             .map(|h| h.zxid)
-            .filter(|z| *z > zxid)
+            .filter(|z| *z > zxid && !self.model.resent_in_sync(server, *z))
             .find(|z| self.model.is_committed(*z))?;
         Some(truncated_committed(
             server,

@@ -1,0 +1,115 @@
+//! The watch judge on hand-made facts: a session's data and child watch on one path are
+//! decided separately when they are carried into SetWatches (swarm seeds 2865, 4809).
+
+use super::*;
+
+const S: SessionId = SessionId(7);
+const PATH: &str = "/k";
+/// `WatchedEvent.NO_ZXID`: what a SetWatches notification carries.
+const NO_ZXID: Zxid = Zxid(u64::MAX);
+
+fn z(n: u64) -> Zxid {
+    Zxid(n)
+}
+
+fn create(n: u64) -> (u64, Txn) {
+    let txn = Txn::Create {
+        path: PATH.into(),
+        data: None,
+        acl: Vec::new(),
+        ephemeral: false,
+        parent_cversion: 1,
+    };
+    (n, txn)
+}
+
+fn registration(kind: WatchKind, op: u64, line: usize) -> Registration {
+    Registration {
+        session: S,
+        kind,
+        path: PATH.into(),
+        zxid: z(3),
+        op: OpId(op),
+        line,
+    }
+}
+
+fn got(line: usize, event: EventType) -> Received {
+    Received {
+        line,
+        session: S,
+        zxid: NO_ZXID,
+        event,
+        path: PATH.into(),
+    }
+}
+
+/// `/k` exists; the session reads it with a child watch (line 5) and a data watch (line 6),
+/// both at 3. `/k` is deleted at 4 while the session's server lags; the session reconnects on
+/// line 10 with relativeZxid 3; by then `/k` was created again (6) and changed (7), so the new
+/// server's setWatches fires NodeDataChanged (mzxid 7 > 3) and NodeChildrenChanged (pzxid 6 > 3)
+/// before the first reply (line 20, at 8) - what `DataTree.setWatches` does.
+fn facts_judged(registrations: &[Registration], received: &[Received]) -> Vec<Violation> {
+    let mut index = ChangeIndex::new();
+    let set = (
+        7,
+        Txn::SetData {
+            path: PATH.into(),
+            data: Some(vec![1]),
+            version: 0,
+        },
+    );
+    for (n, txn) in [
+        create(1),
+        (4, Txn::Delete { path: PATH.into() }),
+        create(6),
+        set,
+    ] {
+        index_txn(&mut index, z(n), &txn);
+    }
+    let replies = BTreeMap::from([(S, vec![(5, z(3)), (6, z(3)), (20, z(8))])]);
+    let connects = BTreeMap::from([(S, vec![(1, z(0)), (10, z(3))])]);
+    let (closed_at, uncertain) = (BTreeMap::new(), BTreeSet::new());
+    let facts = WatchFacts {
+        registrations,
+        received,
+        replies: &replies,
+        closed_at: &closed_at,
+        uncertain: &uncertain,
+        connects: &connects,
+    };
+    judge(&facts, &index).0
+}
+
+#[test]
+fn a_data_and_a_child_watch_on_one_path_are_carried_separately() {
+    let received = [
+        got(11, EventType::NodeDataChanged),
+        got(12, EventType::NodeChildrenChanged),
+    ];
+    for registrations in [
+        [
+            registration(WatchKind::Child, 1, 5),
+            registration(WatchKind::Data, 2, 6),
+        ],
+        [
+            registration(WatchKind::Data, 2, 6),
+            registration(WatchKind::Child, 1, 5),
+        ],
+    ] {
+        let found = facts_judged(&registrations, &received);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+}
+
+#[test]
+fn a_carried_watch_that_setwatches_must_fire_is_still_demanded() {
+    // Only the child notification came: the data watch was due before the first reply.
+    let registrations = [
+        registration(WatchKind::Child, 1, 5),
+        registration(WatchKind::Data, 2, 6),
+    ];
+    let found = facts_judged(&registrations, &[got(12, EventType::NodeChildrenChanged)]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("Data watch on /k"), "{found:#?}");
+}
