@@ -1,7 +1,7 @@
 //! The scenario's fields. Defaults are ZooKeeper's (zoo.cfg) where ZooKeeper has one.
 
 use crate::cluster::roles::Role;
-use crate::cluster::workload::WorkloadConfig;
+use crate::workload::WorkloadConfig;
 use crate::kernel::{KernelConfig, NemesisConfig, ScheduledFault, SwarmConfig};
 use serde::{Deserialize, Serialize};
 use zabsim_protocol::server::{PeerSpec, QuorumConfig, Variant, Variants};
@@ -250,7 +250,7 @@ impl Scenario {
         })?;
         self.workload
             .validate()
-            .or_else(|e| fail(e.split(':').next().unwrap_or("workload"), e.clone()))?;
+            .map_err(|e| (e.field, e.message))?;
         self.validate_faults()?;
         self.validate_phases()?;
         for name in &self.checkers {
