@@ -9,7 +9,9 @@
 //! child watches (one notification per session: the second table is suppressed) and
 //! NodeChildrenChanged on the parent; setData p → NodeDataChanged on p's data watches.
 
+use super::persistent::{self, is_at_or_below, PersistentReg};
 use super::rearm::{Carried, Connection, Evidence, Judged, WatchKind};
+use super::removals::{Removal, WatchSet};
 use super::NAME;
 use crate::history::OpId;
 use crate::reference::parent_of;
@@ -36,6 +38,8 @@ pub(super) struct Registration {
     pub op: OpId,
     /// The history line of the read's completion.
     pub line: usize,
+    /// The history line of the read's invocation.
+    pub invoke_line: usize,
 }
 
 /// A notification a client received (1-based history line).
@@ -119,13 +123,74 @@ pub(super) struct WatchFacts<'a> {
     pub uncertain: &'a BTreeSet<(SessionId, String)>,
     /// Per session, its connections as (line of `Connected`, `lastZxidSeen`), in order.
     pub connects: &'a BTreeMap<SessionId, Vec<(usize, Zxid)>>,
+    /// addWatch registrations ([`persistent`]).
+    pub persistent: &'a [PersistentReg],
+    /// removeWatches calls with their outcomes.
+    pub removals: &'a [Removal],
+    /// Every watch-setting invocation.
+    pub sets: &'a [WatchSet],
+    /// Sessions and roots where a recursive watch may have been set by an op with an unknown
+    /// outcome (it explains notifications anywhere below).
+    pub uncertain_below: &'a BTreeSet<(SessionId, String)>,
+}
+
+/// What is due for one (session, path, event, zxid).
+struct Due<'a> {
+    /// The first one-shot watch it triggers that no removal may have taken away.
+    one_shot: Option<&'a Registration>,
+    /// A persistent watch that must deliver it ([`persistent`]'s rule).
+    persistent: Option<&'a PersistentReg>,
+    /// The op that set some watch it triggers.
+    op: OpId,
+}
+
+impl WatchFacts<'_> {
+    /// The line of the session's first reply at `zxid` or later.
+    fn first_view(&self, session: SessionId, zxid: Zxid) -> Option<usize> {
+        self.replies
+            .get(&session)?
+            .iter()
+            .find(|(_, z)| *z >= zxid)
+            .map(|(line, _)| *line)
+    }
+
+    /// Whether the persistent watch `reg` must deliver `t` (see [`persistent`]).
+    fn persistent_due(&self, reg: &PersistentReg, t: &persistent::Trigger) -> bool {
+        let removed = self.removals.iter().any(|r| {
+            r.may_remove(
+                reg.session,
+                &reg.path,
+                t.table == Table::Data,
+                reg.invoke_line,
+                t.zxid,
+            )
+        });
+        let overwritten = self.sets.iter().any(|s| {
+            s.session == reg.session
+                && s.path == reg.path
+                && !s.persistent
+                && s.invoke_line > reg.invoke_line
+        });
+        let Some(view) = self.first_view(reg.session, t.zxid) else {
+            return false;
+        };
+        let moved = self
+            .connects
+            .get(&reg.session)
+            .into_iter()
+            .flatten()
+            .any(|(line, _)| *line > reg.line && *line < view);
+        !removed && !overwritten && !moved
+    }
 }
 
 /// Judges the watches; returns the violations and how many expected notifications could not be
 /// decided (the client never got far enough to have to see them).
 pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
-    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), &Registration> =
-        BTreeMap::new();
+    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), Due<'_>> = BTreeMap::new();
+    let closed_before = |session: &SessionId, zxid: Zxid| {
+        facts.closed_at.get(session).is_some_and(|c| *c < zxid)
+    };
     for reg in facts.registrations {
         let Some(changes) = index.get(&(reg.kind.table(), reg.path.clone())) else {
             continue;
@@ -133,19 +198,53 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
         let Some(&(zxid, event)) = changes.iter().find(|(z, _)| *z > reg.zxid) else {
             continue;
         };
-        if facts.closed_at.get(&reg.session).is_some_and(|c| *c < zxid) {
+        if closed_before(&reg.session, zxid) {
             continue;
         }
-        expected
+        let removed = facts.removals.iter().any(|r| {
+            r.may_remove(
+                reg.session,
+                &reg.path,
+                reg.kind.table() == Table::Data,
+                reg.invoke_line,
+                zxid,
+            )
+        });
+        let due = expected
             .entry((reg.session, reg.path.clone(), event, zxid))
-            .or_insert(reg);
+            .or_insert(Due {
+                one_shot: None,
+                persistent: None,
+                op: reg.op,
+            });
+        if !removed && due.one_shot.is_none() {
+            due.one_shot = Some(reg);
+        }
+    }
+    for reg in facts.persistent {
+        for t in persistent::triggers(reg, index) {
+            if closed_before(&reg.session, t.zxid) {
+                continue;
+            }
+            let required = facts.persistent_due(reg, &t);
+            let due = expected
+                .entry((reg.session, t.path.clone(), t.event, t.zxid))
+                .or_insert(Due {
+                    one_shot: None,
+                    persistent: None,
+                    op: reg.op,
+                });
+            if required && due.persistent.is_none() {
+                due.persistent = Some(reg);
+            }
+        }
     }
     let mut found = Vec::new();
     let mut undecided = 0;
     let mut matched: BTreeSet<usize> = BTreeSet::new();
     let no_replies = Vec::new();
-    for ((session, path, event, zxid), reg) in &expected {
-        let op = reg.op;
+    for ((session, path, event, zxid), due) in &expected {
+        let op = due.op;
         let replies = facts.replies.get(session).unwrap_or(&no_replies);
         let hits: Vec<&Received> = facts
             .received
@@ -187,6 +286,16 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 continue;
             }
         }
+        let Some(reg) = due.one_shot else {
+            if due.persistent.is_some() {
+                if let Some(line) = first_view {
+                    found.push(violation(format!(
+                        "{what} never reached session {session} before its reply on line {line} (persistent watch)"
+                    )));
+                }
+            }
+            continue;
+        };
         // Not notified at the trigger. If the session moved to another server before it could
         // see the change, the watch went along in SetWatches: judge it there.
         let connections = connections_after(facts.connects.get(session), reg.line);
@@ -259,6 +368,12 @@ fn spurious(facts: &WatchFacts<'_>, matched: &BTreeSet<usize>) -> Vec<Violation>
         .iter()
         .filter(|r| !matched.contains(&r.line))
         .filter(|r| !facts.uncertain.contains(&(r.session, r.path.clone())))
+        .filter(|r| {
+            !facts
+                .uncertain_below
+                .iter()
+                .any(|(s, root)| *s == r.session && is_at_or_below(&r.path, root))
+        })
         .map(|r| {
             let mut v = Violation::new(
                 NAME,
