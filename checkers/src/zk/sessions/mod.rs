@@ -99,6 +99,7 @@ impl SessionsJudge {
                 path: path.clone(),
                 invoke_line: line,
                 persistent: persistent.is_some(),
+                recursive: persistent.as_ref().is_some_and(|(_, r)| *r),
             });
         }
         let is_exists = matches!(inv.request, Request::Exists { .. });

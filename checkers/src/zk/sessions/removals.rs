@@ -31,6 +31,8 @@ pub(super) struct WatchSet {
     pub invoke_line: usize,
     /// addWatch (persistent or recursive) rather than a one-shot read.
     pub persistent: bool,
+    /// addWatch PERSISTENT_RECURSIVE.
+    pub recursive: bool,
 }
 
 /// One `removeWatches` with its outcome.
