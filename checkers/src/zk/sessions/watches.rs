@@ -136,8 +136,9 @@ pub(super) struct WatchFacts<'a> {
 
 /// What is due for one (session, path, event, zxid).
 struct Due<'a> {
-    /// The first one-shot watch it triggers that no removal may have taken away.
-    one_shot: Option<&'a Registration>,
+    /// The one-shot watches it triggers that no removal may have taken away (a data and a
+    /// child watch on a deleted node share the key, and each is carried on its own).
+    one_shot: Vec<&'a Registration>,
     /// A persistent watch that must deliver it ([`persistent`]'s rule).
     persistent: Option<&'a PersistentReg>,
     /// The op that set some watch it triggers.
@@ -218,13 +219,13 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
         let due = expected
             .entry((reg.session, reg.path.clone(), event, zxid))
             .or_insert(Due {
-                one_shot: None,
+                one_shot: Vec::new(),
                 persistent: None,
                 op: reg.op,
                 allowed: 1,
             });
-        if !removed && due.one_shot.is_none() {
-            due.one_shot = Some(reg);
+        if !removed {
+            due.one_shot.push(reg);
         }
     }
     for reg in facts.persistent {
@@ -241,7 +242,7 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
             let due = expected
                 .entry((reg.session, t.path.clone(), t.event, t.zxid))
                 .or_insert(Due {
-                    one_shot: None,
+                    one_shot: Vec::new(),
                     persistent: None,
                     op: reg.op,
                     allowed: 1,
@@ -300,7 +301,7 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
             }
             continue;
         }
-        let Some(reg) = due.one_shot else {
+        if due.one_shot.is_empty() {
             if due.persistent.is_some() {
                 if let Some(line) = first_view {
                     found.push(violation(format!(
@@ -309,45 +310,47 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 }
             }
             continue;
-        };
-        // Not notified at the trigger. If the session moved to another server before it could
-        // see the change, the watch went along in SetWatches: judge it there.
-        let connections = connections_after(facts.connects.get(session), reg.line);
-        let carried = connections
-            .first()
-            .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
-        if !carried {
-            match first_view {
-                Some(line) => found.push(violation(format!(
-                    "{what} never reached session {session} before its reply on line {line}"
-                ))),
-                None => undecided += 1,
-            }
-            continue;
         }
-        let evidence = Evidence {
-            index,
-            replies,
-            received: facts.received,
-        };
-        let watch = Carried {
-            session: *session,
-            kind: reg.kind,
-            path,
-            set_at: reg.zxid,
-        };
-        for c in connections {
-            match evidence.judge(&watch, c) {
-                Judged::Answered(line) => {
-                    matched.insert(line);
-                    break;
+        for reg in &due.one_shot {
+            // Not notified at the trigger. If the session moved to another server before it
+            // could see the change, the watch went along in SetWatches: judge it there.
+            let connections = connections_after(facts.connects.get(session), reg.line);
+            let carried = connections
+                .first()
+                .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
+            if !carried {
+                match first_view {
+                    Some(line) => found.push(violation(format!(
+                        "{what} never reached session {session} before its reply on line {line}"
+                    ))),
+                    None => undecided += 1,
                 }
-                Judged::NotDue => {}
-                Judged::Violated(why) => {
-                    found.push(violation(format!(
-                        "{what}, not delivered before the session reconnected: {why}"
-                    )));
-                    break;
+                break;
+            }
+            let evidence = Evidence {
+                index,
+                replies,
+                received: facts.received,
+            };
+            let watch = Carried {
+                session: *session,
+                kind: reg.kind,
+                path,
+                set_at: reg.zxid,
+            };
+            for c in connections {
+                match evidence.judge(&watch, c) {
+                    Judged::Answered(line) => {
+                        matched.insert(line);
+                        break;
+                    }
+                    Judged::NotDue => {}
+                    Judged::Violated(why) => {
+                        found.push(violation(format!(
+                            "{what}, not delivered before the session reconnected: {why}"
+                        )));
+                        break;
+                    }
                 }
             }
         }
