@@ -345,6 +345,19 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                         break;
                     }
                     Judged::NotDue => {}
+                    // A removal the session sent on this connection may have taken the
+                    // re-registered watch away before the change that was due to trigger it.
+                    Judged::Violated(_)
+                        if facts.removals.iter().any(|r| {
+                            r.session == *session
+                                && r.path == *path
+                                && r.invoke_line > c.line
+                                && c.ends_at_line.is_none_or(|end| r.invoke_line < end)
+                                && r.removed != Some(false)
+                        }) =>
+                    {
+                        break;
+                    }
                     Judged::Violated(why) => {
                         found.push(violation(format!(
                             "{what}, not delivered before the session reconnected: {why}"
