@@ -264,7 +264,10 @@ fn a_recursive_watch_leaves_the_persistent_child_watch_alone() {
         ev.contains(&(a, EventType::NodeChildrenChanged, "/p".into())),
         "{ev:?}"
     );
-    assert!(ev.contains(&(a, EventType::NodeCreated, "/p/c".into())), "{ev:?}");
+    assert!(
+        ev.contains(&(a, EventType::NodeCreated, "/p/c".into())),
+        "{ev:?}"
+    );
     // Removing the children watches leaves the recursive (data-table) watch in place.
     assert_eq!(
         s.read(

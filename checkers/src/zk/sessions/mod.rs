@@ -79,10 +79,9 @@ impl SessionsJudge {
             _ => None,
         };
         let persistent = match &inv.request {
-            Request::AddWatch { path, mode } => Some((
-                path.clone(),
-                *mode == AddWatchMode::PersistentRecursive,
-            )),
+            Request::AddWatch { path, mode } => {
+                Some((path.clone(), *mode == AddWatchMode::PersistentRecursive))
+            }
             _ => None,
         };
         let removal = match &inv.request {

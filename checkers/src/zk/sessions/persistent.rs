@@ -107,7 +107,12 @@ mod tests {
 
     fn index() -> ChangeIndex {
         let mut index = ChangeIndex::new();
-        let mut put = |t, p: &str, z, e| index.entry((t, p.to_string())).or_default().push((Zxid(z), e));
+        let mut put = |t, p: &str, z, e| {
+            index
+                .entry((t, p.to_string()))
+                .or_default()
+                .push((Zxid(z), e))
+        };
         put(Table::Data, "/a", 5, EventType::NodeDataChanged);
         put(Table::Data, "/a", 11, EventType::NodeDataChanged);
         put(Table::Child, "/a", 12, EventType::NodeChildrenChanged);
@@ -138,7 +143,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![("/a".into(), 11), ("/a/b".into(), 14), ("/a/b/c".into(), 15)]
+            vec![
+                ("/a".into(), 11),
+                ("/a/b".into(), 14),
+                ("/a/b/c".into(), 15)
+            ]
         );
     }
 }

@@ -125,7 +125,9 @@ pub(super) fn judge(
                                 && o.invoke_line < r.invoke_line
                         })
                         && !sets.iter().filter(mine).any(|s| {
-                            !s.persistent && s.invoke_line > invoked && s.invoke_line < r.invoke_line
+                            !s.persistent
+                                && s.invoke_line > invoked
+                                && s.invoke_line < r.invoke_line
                         })
                 });
                 if let Some(PersistentReg {

@@ -194,9 +194,8 @@ impl WatchFacts<'_> {
 /// decided (the client never got far enough to have to see them).
 pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
     let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), Due<'_>> = BTreeMap::new();
-    let closed_before = |session: &SessionId, zxid: Zxid| {
-        facts.closed_at.get(session).is_some_and(|c| *c < zxid)
-    };
+    let closed_before =
+        |session: &SessionId, zxid: Zxid| facts.closed_at.get(session).is_some_and(|c| *c < zxid);
     for reg in facts.registrations {
         let Some(changes) = index.get(&(reg.kind.table(), reg.path.clone())) else {
             continue;
