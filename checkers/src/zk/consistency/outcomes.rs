@@ -97,12 +97,15 @@ fn deletions(witness: &Witness) -> BTreeMap<String, Vec<Zxid>> {
     out
 }
 
+/// A sequential name given: (the create's zxid if placed, the op, the name).
+type Given = (Option<Zxid>, OpId, String);
+
 /// Every sequential name a client was given, with the op and (if placed) its zxid, by parent
 /// incarnation (how many times the parent was deleted before). A name whose zxid is unknown is
 /// judged only under a parent that was never deleted.
 fn sequential_names(ops: &[Op], witness: &Witness) -> Vec<Violation> {
     let deleted = deletions(witness);
-    let mut given: BTreeMap<(String, usize), Vec<(Option<Zxid>, OpId, String)>> = BTreeMap::new();
+    let mut given: BTreeMap<(String, usize), Vec<Given>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
         let zxid = witness.op_zxid.get(&i).copied();
         for path in sequential_results(op) {

@@ -103,14 +103,13 @@ pub(super) fn judge(
                 .at(r.line)
         };
         match r.removed {
-            Some(true) => {
-                if !sets.iter().filter(mine).any(|s| s.invoke_line < r.line) {
-                    found.push(violation(format!(
-                        "removeWatches({}, {:?}) of session {} answered OK, but the session never set a watch there",
-                        r.path, r.watcher_type, r.session
-                    )));
-                }
+            Some(true) if !sets.iter().filter(mine).any(|s| s.invoke_line < r.line) => {
+                found.push(violation(format!(
+                    "removeWatches({}, {:?}) of session {} answered OK, but the session never set a watch there",
+                    r.path, r.watcher_type, r.session
+                )));
             }
+            Some(true) => {}
             Some(false) => {
                 let held = persistent.iter().find(|p| {
                     let invoked = p.invoke_line;

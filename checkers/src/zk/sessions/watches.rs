@@ -255,6 +255,8 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
     let mut found = Vec::new();
     let mut undecided = 0;
     let mut matched: BTreeSet<usize> = BTreeSet::new();
+    // Carried watches answered per (session, path, connection start, connection end).
+    let mut answered: BTreeMap<(SessionId, String, usize, Option<usize>), usize> = BTreeMap::new();
     let no_replies = Vec::new();
     for ((session, path, event, zxid), due) in &expected {
         let op = due.op;
@@ -341,6 +343,9 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 match evidence.judge(&watch, c) {
                     Judged::Answered(line) => {
                         matched.insert(line);
+                        *answered
+                            .entry((*session, path.clone(), c.line, c.ends_at_line))
+                            .or_default() += 1;
                         break;
                     }
                     Judged::NotDue => {}
@@ -366,6 +371,19 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 }
             }
         }
+    }
+    // setWatches fires each carried one-shot watch on its own (a data and a child watch on a
+    // deleted node give two NodeDeleted): as many catch-up notifications (zxid -1) on that
+    // connection as watches it answered are explained.
+    for ((session, path, from, to), n) in answered {
+        let catch_up = facts.received.iter().filter(|r| {
+            r.session == session
+                && r.path == path
+                && r.zxid == Zxid::NONE
+                && r.line > from
+                && to.is_none_or(|end| r.line < end)
+        });
+        matched.extend(catch_up.take(n).map(|r| r.line));
     }
     found.extend(spurious(facts, &matched));
     (found, undecided)
