@@ -145,3 +145,69 @@ pub(super) fn judge(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::OpId;
+
+    const S: SessionId = SessionId(7);
+
+    fn removal(invoke_line: usize, removed: Option<bool>) -> Removal {
+        Removal {
+            session: S,
+            path: "/p".into(),
+            watcher_type: WatcherType::Any,
+            invoke_line,
+            line: invoke_line + 1,
+            zxid: Some(Zxid(5)),
+            removed,
+        }
+    }
+
+    fn add_watch(invoke_line: usize) -> (WatchSet, PersistentReg) {
+        let set = WatchSet {
+            session: S,
+            path: "/p".into(),
+            invoke_line,
+            persistent: true,
+            recursive: false,
+        };
+        let reg = PersistentReg {
+            session: S,
+            path: "/p".into(),
+            recursive: false,
+            zxid: Zxid(3),
+            op: OpId(1),
+            line: invoke_line + 1,
+            invoke_line,
+        };
+        (set, reg)
+    }
+
+    /// Goal: an OK with no watch ever set on the path is caught; with one set before, it passes.
+    #[test]
+    fn ok_needs_a_watch() {
+        assert_eq!(judge(&[removal(10, Some(true))], &[], &[]).len(), 1);
+        let (set, reg) = add_watch(2);
+        assert!(judge(&[removal(10, Some(true))], &[set], &[reg]).is_empty());
+    }
+
+    /// Goal: NOWATCHER while a persistent watch is certainly held is caught; an earlier removal
+    /// or a one-shot watch op in between (3.8 replaces the mode) makes it legitimate.
+    #[test]
+    fn nowatcher_while_a_persistent_watch_is_held_is_caught() {
+        let (set, reg) = add_watch(2);
+        let found = judge(&[removal(10, Some(false))], &[set.clone()], &[reg.clone()]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let earlier = removal(6, Some(true));
+        let both = [earlier, removal(10, Some(false))];
+        assert!(judge(&both, &[set.clone()], &[reg.clone()]).is_empty());
+        let one_shot = WatchSet {
+            persistent: false,
+            invoke_line: 5,
+            ..set.clone()
+        };
+        assert!(judge(&[removal(10, Some(false))], &[set, one_shot], &[reg]).is_empty());
+    }
+}
