@@ -239,50 +239,6 @@ fn persistent_and_recursive_watches() {
     assert!(s.write(b, set("/p")).is_empty());
 }
 
-/// Goal: a PERSISTENT_RECURSIVE watch lives in the data manager only (`DataTree.addWatch`), so
-/// adding one where the session already holds a PERSISTENT watch leaves the child manager's
-/// PERSISTENT mode alone: NodeChildrenChanged on the node still arrives. Regression: the store
-/// put the recursive watch in both managers and swallowed the child events (found by the
-/// full-API workload; scenarios/regressions/recursive-watch-child-table.ron).
-#[test]
-fn a_recursive_watch_leaves_the_persistent_child_watch_alone() {
-    let mut s = Server::new();
-    let a = s.a;
-    s.write(a, create("/p"));
-    for mode in [AddWatchMode::Persistent, AddWatchMode::PersistentRecursive] {
-        s.read(
-            a,
-            Request::AddWatch {
-                path: "/p".into(),
-                mode,
-            },
-        )
-        .expect("add");
-    }
-    let ev = s.write(a, create("/p/c"));
-    assert!(
-        ev.contains(&(a, EventType::NodeChildrenChanged, "/p".into())),
-        "{ev:?}"
-    );
-    assert!(
-        ev.contains(&(a, EventType::NodeCreated, "/p/c".into())),
-        "{ev:?}"
-    );
-    // Removing the children watches leaves the recursive (data-table) watch in place.
-    assert_eq!(
-        s.read(
-            a,
-            Request::RemoveWatches {
-                path: "/p".into(),
-                watcher_type: WatcherType::Children
-            }
-        ),
-        Ok(())
-    );
-    let ev = s.write(a, create("/p/d"));
-    assert_eq!(ev, [(a, EventType::NodeCreated, "/p/d".into())]);
-}
-
 #[test]
 fn delivery_needs_read_permission() {
     let mut s = Server::new();

@@ -273,21 +273,17 @@ impl DataTree {
             ),
         ] {
             for p in paths {
-                self.add_watch(p, session, mode);
+                self.child_watches.add_watch(p, session, mode);
+                self.data_watches.add_watch(p, session, mode);
             }
         }
         out
     }
 
-    /// `addWatch` (also `setWatches`' persistent lists): PERSISTENT goes in both managers,
-    /// PERSISTENT_RECURSIVE in the data manager only (`DataTree.addWatch`). A recursive watch in
-    /// the child manager would replace a PERSISTENT mode there and swallow the node's
-    /// NodeChildrenChanged, which the recursive mode ignores.
+    /// `addWatch`: a persistent or recursive watch, in both managers (as 3.8 does).
     pub fn add_watch(&mut self, path: &str, session: SessionId, mode: WatcherMode) {
         self.data_watches.add_watch(path, session, mode);
-        if mode != WatcherMode::PersistentRecursive {
-            self.child_watches.add_watch(path, session, mode);
-        }
+        self.child_watches.add_watch(path, session, mode);
     }
 
     /// `removeCnxn`: drops every watch of the session's connection.

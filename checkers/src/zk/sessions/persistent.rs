@@ -1,9 +1,10 @@
-//! Persistent watches (`addWatch`, ZooKeeper 3.6+): PERSISTENT on p sits in p's data and child
-//! tables and is triggered, without being consumed, by every change that would trigger a
-//! one-shot watch there (NodeCreated, NodeDataChanged, NodeDeleted on p; NodeChildrenChanged of
-//! p's children); PERSISTENT_RECURSIVE on p sits in the data table only and is triggered by
-//! NodeCreated, NodeDataChanged and NodeDeleted on p and every descendant (never
-//! NodeChildrenChanged). Deleting the node leaves the watch in place.
+//! Persistent watches (`addWatch`, ZooKeeper 3.6+): PERSISTENT on p is triggered, without being
+//! consumed, by every change that would trigger a one-shot watch there (NodeCreated,
+//! NodeDataChanged, NodeDeleted on p; NodeChildrenChanged of p's children);
+//! PERSISTENT_RECURSIVE on p is triggered by NodeCreated, NodeDataChanged and NodeDeleted on p
+//! and every descendant (never NodeChildrenChanged). Deleting the node leaves the watch in
+//! place. In 3.8 `DataTree.addWatch` puts either mode in both the data and the child manager,
+//! each keeping one mode per (watcher, path): a later watch op on the same path replaces it.
 //!
 //! A persistent watch carried into a new connection is re-added by `setWatches` with no
 //! catch-up event (`DataTree.setWatches`), so changes made meanwhile are legitimately missed:

@@ -223,7 +223,17 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 op: reg.op,
                 allowed: 1,
             });
-        if !removed {
+        // ZooKeeper 3.8 keeps one mode per (watcher, path) in each manager and addWatch puts
+        // either mode in both: a later recursive addWatch turns a one-shot child watch into a
+        // recursive one, which NodeChildrenChanged never triggers.
+        let made_recursive = reg.kind.table() == Table::Child
+            && facts.sets.iter().any(|s| {
+                s.session == reg.session
+                    && s.path == reg.path
+                    && s.recursive
+                    && s.invoke_line > reg.invoke_line
+            });
+        if !removed && !made_recursive {
             due.one_shot.push(reg);
         }
     }
