@@ -138,7 +138,9 @@ pub(super) struct WatchFacts<'a> {
 struct Due<'a> {
     /// The one-shot watches it triggers that no removal may have taken away (a data and a
     /// child watch on a deleted node share the key, and each is carried on its own).
-    one_shot: Vec<&'a Registration>,
+    /// Each with whether it is strict: a watch whose mode a later recursive addWatch may have
+    /// replaced (see below) still explains what it brings, but is demanded nowhere.
+    one_shot: Vec<(&'a Registration, bool)>,
     /// A persistent watch that must deliver it ([`persistent`]'s rule).
     persistent: Option<&'a PersistentReg>,
     /// The op that set some watch it triggers.
@@ -233,8 +235,8 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                     && s.recursive
                     && s.invoke_line > reg.invoke_line
             });
-        if !removed && !made_recursive {
-            due.one_shot.push(reg);
+        if !removed {
+            due.one_shot.push((reg, !made_recursive));
         }
     }
     for reg in facts.persistent {
@@ -322,13 +324,16 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
             }
             continue;
         }
-        for reg in &due.one_shot {
+        for &(reg, strict) in &due.one_shot {
             // Not notified at the trigger. If the session moved to another server before it
             // could see the change, the watch went along in SetWatches: judge it there.
             let connections = connections_after(facts.connects.get(session), reg.line);
             let carried = connections
                 .first()
                 .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
+            if !carried && !strict {
+                continue;
+            }
             if !carried {
                 match first_view {
                     Some(line) => found.push(violation(format!(
@@ -361,6 +366,21 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                     Judged::NotDue => {}
                     // A removal the session sent on this connection may have taken the
                     // re-registered watch away before the change that was due to trigger it.
+                    // setWatches re-adds the session's recursive watches after its child
+                    // watches, so one on the same path turns a re-armed child watch recursive
+                    // (3.8's one mode per watcher and path).
+                    Judged::Violated(_)
+                        if !strict
+                            || (reg.kind.table() == Table::Child
+                                && facts.sets.iter().any(|s| {
+                                    s.session == *session
+                                        && s.path == *path
+                                        && s.recursive
+                                        && s.invoke_line < c.line
+                                })) =>
+                    {
+                        break
+                    }
                     Judged::Violated(_)
                         if facts.removals.iter().any(|r| {
                             r.session == *session
