@@ -198,11 +198,20 @@ mod tests {
     #[test]
     fn nowatcher_while_a_persistent_watch_is_held_is_caught() {
         let (set, reg) = add_watch(2);
-        let found = judge(&[removal(10, Some(false))], &[set.clone()], &[reg.clone()]);
+        let found = judge(
+            &[removal(10, Some(false))],
+            std::slice::from_ref(&set),
+            std::slice::from_ref(&reg),
+        );
         assert_eq!(found.len(), 1, "{found:?}");
         let earlier = removal(6, Some(true));
         let both = [earlier, removal(10, Some(false))];
-        assert!(judge(&both, &[set.clone()], &[reg.clone()]).is_empty());
+        assert!(judge(
+            &both,
+            std::slice::from_ref(&set),
+            std::slice::from_ref(&reg)
+        )
+        .is_empty());
         let one_shot = WatchSet {
             persistent: false,
             invoke_line: 5,
