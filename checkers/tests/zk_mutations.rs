@@ -252,3 +252,30 @@ fn diverging_digests_at_one_zxid_are_caught_by_agreement() {
     *target = target.map(|d| d ^ 1);
     assert_caught(&judge(records, &end), "agreement", K::ReplicaDivergence);
 }
+
+/// Goal: sequential names restart when their parent is deleted and created again (its child
+/// counter restarts), and consistency does not call the repeat a duplicate. Regression: the
+/// full-API workload deletes and recreates parents, and follower-trunc seeds 2 and 3 reported
+/// "sequential name ... given to ops A and B" for two incarnations of /zabsim/k3.
+#[test]
+fn a_sequential_name_repeated_under_a_recreated_parent_passes() {
+    let mut c = zabsim_checkers::zk::ideal::IdealCluster::new(
+        3,
+        1,
+        zabsim_checkers::reference::ReferenceConfig::default(),
+    );
+    let a = c.clients()[0];
+    c.request(a, create("/p", "root", 0));
+    c.request(a, create("/p/seq-", "s", 2));
+    c.request(a, delete("/p/seq-0000000000", -1));
+    c.request(a, delete("/p", -1));
+    c.request(a, create("/p", "again", 0));
+    c.request(a, create("/p/seq-", "s2", 2));
+    let (records, end) = c.finish(10_000_000_000);
+    let names = records
+        .iter()
+        .filter(|r| matches!(r, Record::Complete(Completion { outcome: Outcome::Ok { response: Response::Create { path, .. }, .. }, .. }) if path == "/p/seq-0000000000"))
+        .count();
+    assert_eq!(names, 2, "the name repeats across incarnations");
+    assert_all_pass(&judge(records, &end));
+}

@@ -309,3 +309,35 @@ fn reads_answer_from_the_tree() {
         Ok(Response::GetAllChildrenNumber { total_number: 1 })
     );
 }
+
+/// Goal: a create2 inside a multi answers like a plain create (path, no Stat), as ZooKeeper's
+/// `MultiOperationRecord.deserialize` turns it into `Op.create`; a container create inside a
+/// multi keeps its Stat. (The full-API workload's multis caught the model giving a Stat.)
+#[test]
+fn create2_inside_multi_carries_no_stat() {
+    let mut m = Model::new();
+    let sub = |path: &str, flags: i32| MultiOp::Create2 {
+        path: path.into(),
+        data: Some(b"d".to_vec()),
+        acl: Acl::open_unsafe(),
+        flags,
+    };
+    let reply = m.write(Request::Multi {
+        ops: vec![sub("/a", 0), sub("/c", 4)],
+    });
+    let Ok(Response::Multi { results }) = reply else {
+        panic!("{reply:?}");
+    };
+    assert_eq!(
+        results[0],
+        OpResult::Create {
+            path: "/a".into(),
+            stat: None
+        }
+    );
+    assert!(
+        matches!(&results[1], OpResult::Create { path, stat: Some(_) } if path == "/c"),
+        "{:?}",
+        results[1]
+    );
+}

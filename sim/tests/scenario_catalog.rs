@@ -85,7 +85,7 @@ fn zero_servers_is_refused_with_the_field() {
 #[test]
 fn a_negative_number_where_a_count_belongs_is_refused() {
     let e = error_of(
-        "(description: \"d\", cluster: (servers: 3), workload: (think_time_ms: (-5, 10)))",
+        "(description: \"d\", cluster: (servers: 3), workload: (rate: (think_time_ms_min: -5)))",
     );
     assert!(e.line.is_some(), "{e}");
 }
@@ -95,7 +95,7 @@ fn impossible_settings_are_refused() {
     let cases = [
         ("(description: \"d\", cluster: (servers: 3), protocol: (tick_time_ms: 0))", "protocol.tick_time_ms"),
         ("(description: \"d\", cluster: (servers: 3), protocol: (variants: [\"zk-9999\"]))", "protocol.variants"),
-        ("(description: \"d\", cluster: (servers: 3), workload: (keys: 0))", "workload.keys"),
+        ("(description: \"d\", cluster: (servers: 3), workload: (keys: (fan_out: 0)))", "workload.keys.fan_out"),
         ("(description: \"d\", cluster: (servers: 3), checkers: [\"vibes\"])", "checkers"),
         ("(description: \"d\", cluster: (servers: 3), phases: (chaos_ms: 1000), faults: [(at_ms: 2000, fault: HealAll)])", "faults[0].at_ms"),
         ("(description: \"d\", cluster: (servers: 3), faults: [(at_ms: 1, fault: Kill(target: Node(9)))])", "faults[0]"),

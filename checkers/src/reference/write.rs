@@ -291,7 +291,10 @@ impl ReferenceTree {
                 acl,
                 flags,
             } => {
-                let with_stat = matches!(op, MultiOp::Create2 { .. });
+                // `MultiOperationRecord.deserialize` turns create2 into `Op.create`, whose opcode
+                // comes from the mode: a plain create's result carries the path only (a
+                // container's or TTL node's carries the Stat too, see `create`).
+                let with_stat = CreateMode::from_flag(*flags).is_some_and(|m| m.is_ttl());
                 let args = CreateArgs {
                     path,
                     data,

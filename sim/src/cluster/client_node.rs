@@ -1,14 +1,21 @@
 //! One ZooKeeper client on the kernel: drives the sans-IO [`ZooKeeper`] client with the
-//! [`Workload`], and records every operation (invocation when the request is written to a
-//! server, completion when the library reports it), watch notification and session change.
+//! full-API [`Workload`], and records every operation (invocation when the request is written
+//! to a server, completion when the library reports it), watch notification and session change.
+//!
+//! The loop is the one `crate::workload` documents: client 0 first submits the workload's
+//! `setup()` (the key-space root); then, whenever a `Workload` timer fires, the client tops its
+//! in-flight operations up to `concurrency()`; each completion is `observe`d, may close the
+//! session (`reopen_session`), and arms the next timer after `delay_ms`. A session that ended
+//! (closed by the workload, or expired) is replaced by a new `ZooKeeper` handle, as an
+//! application would, until the workload phase ends.
 
 use super::recorder::SharedRecorder;
 use super::server_node::node_of;
 use super::wire::{Wire, CLIENT_PORT};
-use super::workload::Workload;
 use super::NodeTimer;
 use crate::kernel::{ConnId, Ctx, Event, SimRng, SimTime, Stream, TimerId};
-use std::collections::BTreeMap;
+use crate::workload::Workload;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use zabsim_checkers::history::{
     ClientId, Completion, Invocation, OpId, Outcome, Record, SessionChange, SessionEvent,
     WatchNotification,
@@ -16,19 +23,31 @@ use zabsim_checkers::history::{
 use zabsim_protocol::client::{
     ClientAction, ClientConfig, ClientConn, ClientInput, ClientTimer, OpResult, OpToken, ZooKeeper,
 };
-use zabsim_protocol::request::{KeeperState, Request, Response};
+use zabsim_protocol::error_code::ErrorCode;
+use zabsim_protocol::request::{KeeperState, Request};
 use zabsim_protocol::types::ServerId;
 
 /// A client process.
 #[derive(Debug)]
 pub struct ClientNode {
     id: ClientId,
+    /// The client's 0-based index, as the workload knows it.
+    index: usize,
+    config: ClientConfig,
     zk: ZooKeeper,
     workload: Workload,
     rng: SimRng,
+    /// Setup requests not yet submitted (client 0 only).
+    setup: VecDeque<Request>,
+    /// Whether the workload asked this session to close (a `CloseSession` is outstanding).
+    closing: bool,
+    /// Sessions this node opened (the first included).
+    sessions_opened: u64,
     kernel_of: BTreeMap<ClientConn, ConnId>,
     conn_of: BTreeMap<ConnId, ClientConn>,
     connecting: BTreeMap<ConnId, u64>,
+    /// Connection attempts of a replaced handle: closed when they come up.
+    abandoned: BTreeSet<ConnId>,
     timers: BTreeMap<ClientTimer, TimerId>,
     requests: BTreeMap<OpToken, Request>,
     next_op: u64,
@@ -39,6 +58,7 @@ pub struct ClientNode {
 
 impl ClientNode {
     /// A client numbered `index`, connecting to `servers`, issuing operations until `stop_at`.
+    /// Client 0 runs the workload's setup first.
     pub fn new(
         ctx: &mut Ctx<'_, Wire, NodeTimer>,
         index: u32,
@@ -49,16 +69,27 @@ impl ClientNode {
     ) -> ClientNode {
         let config = ClientConfig {
             servers,
-            session_timeout_ms: workload.config().session_timeout_ms,
+            session_timeout_ms: workload.session_timeout_ms(),
+        };
+        let setup = if index == 0 {
+            workload.setup().into()
+        } else {
+            VecDeque::new()
         };
         ClientNode {
             id: ClientId(index),
-            zk: ZooKeeper::new(config),
+            index: index as usize,
+            zk: ZooKeeper::new(config.clone()),
+            config,
             workload,
             rng: SimRng::new(ctx.rng().next_u64(), Stream::Node(ctx.node())),
+            setup,
+            closing: false,
+            sessions_opened: 0,
             kernel_of: BTreeMap::new(),
             conn_of: BTreeMap::new(),
             connecting: BTreeMap::new(),
+            abandoned: BTreeSet::new(),
             timers: BTreeMap::new(),
             requests: BTreeMap::new(),
             next_op: 0,
@@ -68,9 +99,14 @@ impl ClientNode {
         }
     }
 
-    /// The client library state.
+    /// The client library state (the current session's handle).
     pub fn zk(&self) -> &ZooKeeper {
         &self.zk
+    }
+
+    /// Sessions this client opened so far (reopens and renewals after expiry included).
+    pub fn sessions_opened(&self) -> u64 {
+        self.sessions_opened
     }
 
     /// Whether operations are pending.
@@ -82,7 +118,8 @@ impl ClientNode {
     pub fn on_event(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>, event: Event<Wire, NodeTimer>) {
         let input = match event {
             Event::Start => {
-                self.arm_workload(ctx);
+                self.sessions_opened += 1;
+                self.arm_workload(ctx, 0);
                 Some(ClientInput::Start {
                     entropy: self.rng.next_u64(),
                 })
@@ -98,17 +135,24 @@ impl ClientNode {
                 }
                 _ => None,
             },
-            Event::Connected { conn, .. } => self.connecting.remove(&conn).map(|request| {
-                self.next_conn += 1;
-                let c = ClientConn(self.next_conn);
-                self.kernel_of.insert(c, conn);
-                self.conn_of.insert(conn, c);
-                ClientInput::Connected { request, conn: c }
-            }),
-            Event::ConnectFailed { conn, .. } => self
-                .connecting
-                .remove(&conn)
-                .map(|request| ClientInput::ConnectFailed { request }),
+            Event::Connected { conn, .. } => {
+                if self.abandoned.remove(&conn) {
+                    ctx.close(conn);
+                }
+                self.connecting.remove(&conn).map(|request| {
+                    self.next_conn += 1;
+                    let c = ClientConn(self.next_conn);
+                    self.kernel_of.insert(c, conn);
+                    self.conn_of.insert(conn, c);
+                    ClientInput::Connected { request, conn: c }
+                })
+            }
+            Event::ConnectFailed { conn, .. } => {
+                self.abandoned.remove(&conn);
+                self.connecting
+                    .remove(&conn)
+                    .map(|request| ClientInput::ConnectFailed { request })
+            }
             Event::Message { conn, msg, .. } => match (self.conn_of.get(&conn), msg) {
                 (Some(c), Wire::ToClient(message)) => {
                     Some(ClientInput::Message { conn: *c, message })
@@ -130,23 +174,38 @@ impl ClientNode {
         }
     }
 
-    fn arm_workload(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>) {
-        let think = self.workload.think_ms(&mut self.rng);
-        ctx.set_timer_after(think * 1_000_000, NodeTimer::Workload);
+    fn arm_workload(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>, after_ms: u64) {
+        ctx.set_timer_after(after_ms * 1_000_000, NodeTimer::Workload);
     }
 
+    fn workload_phase_over(&self, ctx: &Ctx<'_, Wire, NodeTimer>) -> bool {
+        ctx.observer_now() >= self.stop_at
+    }
+
+    /// Tops the in-flight operations up to the workload's concurrency (setup first).
     fn workload_tick(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>) {
-        if ctx.observer_now() >= self.stop_at || self.zk.is_terminal() {
+        if self.workload_phase_over(ctx) || self.zk.is_terminal() || self.closing {
             return;
         }
-        if self.zk.in_flight() == 0 {
-            let request = self.workload.next_request(&mut self.rng);
-            self.next_op += 1;
-            let op = OpToken(self.next_op);
-            self.requests.insert(op, request.clone());
-            self.deliver(ctx, ClientInput::Submit { op, request });
+        while let Some(request) = self.setup.pop_front() {
+            self.submit(ctx, request);
         }
-        self.arm_workload(ctx);
+        let limit = self.workload.concurrency() as usize;
+        while self.zk.in_flight() < limit && !self.zk.is_terminal() {
+            let now = ctx.now();
+            let rng = &mut self.rng;
+            let Some(request) = self.workload.next(&mut || rng.next_u64(), self.index, now) else {
+                break;
+            };
+            self.submit(ctx, request);
+        }
+    }
+
+    fn submit(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>, request: Request) {
+        self.next_op += 1;
+        let op = OpToken(self.next_op);
+        self.requests.insert(op, request.clone());
+        self.deliver(ctx, ClientInput::Submit { op, request });
     }
 
     fn deliver(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>, input: ClientInput) {
@@ -154,6 +213,36 @@ impl ClientNode {
         for action in actions {
             self.perform(ctx, action);
         }
+        if self.zk.is_terminal() {
+            self.renew_session(ctx);
+        }
+    }
+
+    /// The session ended (closed by the workload, or expired): before the workload phase ends,
+    /// open a new one with a fresh handle, as an application does.
+    fn renew_session(&mut self, ctx: &mut Ctx<'_, Wire, NodeTimer>) {
+        if self.workload_phase_over(ctx) {
+            return;
+        }
+        assert!(
+            !self.zk.work_outstanding(),
+            "an ended session answered all its operations"
+        );
+        for (_, timer) in std::mem::take(&mut self.timers) {
+            ctx.cancel_timer(timer);
+        }
+        for (_, kernel) in std::mem::take(&mut self.kernel_of) {
+            ctx.close(kernel);
+        }
+        self.conn_of.clear();
+        self.abandoned
+            .extend(std::mem::take(&mut self.connecting).into_keys());
+        self.closing = false;
+        self.zk = ZooKeeper::new(self.config.clone());
+        self.sessions_opened += 1;
+        let entropy = self.rng.next_u64();
+        self.deliver(ctx, ClientInput::Start { entropy });
+        self.arm_workload(ctx, 0);
     }
 
     fn op_id(&self, op: OpToken) -> OpId {
@@ -214,7 +303,7 @@ impl ClientNode {
                     }));
                 }
             }
-            ClientAction::Completed { op, result } => self.completed(now, op, result),
+            ClientAction::Completed { op, result } => self.completed(ctx, now, op, result),
             ClientAction::Watch { event, zxid } => self.record(Record::Watch(WatchNotification {
                 time_ns: now,
                 client: self.id,
@@ -230,7 +319,7 @@ impl ClientNode {
                 let change = match (state, server) {
                     (KeeperState::SyncConnected, Some(server)) => SessionChange::Connected {
                         server,
-                        timeout_ms: self.workload.config().session_timeout_ms as i32,
+                        timeout_ms: self.workload.session_timeout_ms() as i32,
                         last_zxid_seen: self.zk.last_zxid_seen(),
                     },
                     (KeeperState::Expired, _) => SessionChange::Expired,
@@ -247,47 +336,46 @@ impl ClientNode {
         }
     }
 
-    fn completed(&mut self, now: u64, op: OpToken, result: OpResult) {
+    fn completed(
+        &mut self,
+        ctx: &mut Ctx<'_, Wire, NodeTimer>,
+        now: u64,
+        op: OpToken,
+        result: OpResult,
+    ) {
         let Some(request) = self.requests.remove(&op) else {
             return;
         };
+        self.workload.observe(self.index, &request, &result);
         let outcome = match result {
-            OpResult::Ok { response, zxid } => {
-                self.learn_versions(&request, &response);
-                Outcome::Ok { zxid, response }
-            }
-            OpResult::Error { err, zxid } => Outcome::Error { zxid, err },
-            OpResult::Unknown { err } => Outcome::Unknown { err },
-            OpResult::SessionExpired { sent: false } => return, // never invoked
-            OpResult::SessionExpired { sent: true } => Outcome::Unknown {
-                err: zabsim_protocol::error_code::ErrorCode::SESSIONEXPIRED,
-            },
+            OpResult::Ok { response, zxid } => Some(Outcome::Ok { zxid, response }),
+            OpResult::Error { err, zxid } => Some(Outcome::Error { zxid, err }),
+            OpResult::Unknown { err } => Some(Outcome::Unknown { err }),
+            OpResult::SessionExpired { sent: false } => None, // never invoked
+            OpResult::SessionExpired { sent: true } => Some(Outcome::Unknown {
+                err: ErrorCode::SESSIONEXPIRED,
+            }),
         };
-        self.record(Record::Complete(Completion {
-            id: self.op_id(op),
-            time_ns: now,
-            outcome,
-        }));
-    }
-
-    fn learn_versions(&mut self, request: &Request, response: &Response) {
-        let path = match request {
-            Request::GetData { path, .. }
-            | Request::Exists { path, .. }
-            | Request::SetData { path, .. } => path,
-            _ => return,
-        };
-        if let Some(stat) = response_stat(response) {
-            self.workload.saw_version(path, stat.version);
+        if let Some(outcome) = outcome {
+            self.record(Record::Complete(Completion {
+                id: self.op_id(op),
+                time_ns: now,
+                outcome,
+            }));
         }
-    }
-}
-
-fn response_stat(response: &Response) -> Option<&zabsim_protocol::stat::Stat> {
-    match response {
-        Response::GetData { stat, .. } => Some(stat),
-        Response::SetData { stat } => Some(stat),
-        Response::Exists { stat } => Some(stat),
-        _ => None,
+        if self.zk.is_terminal() || self.workload_phase_over(ctx) {
+            return;
+        }
+        let rng = &mut self.rng;
+        if !self.closing && self.workload.reopen_session(&mut || rng.next_u64()) {
+            self.closing = true;
+            self.next_op += 1;
+            let close = OpToken(self.next_op);
+            self.deliver(ctx, ClientInput::CloseSession { op: close });
+            return;
+        }
+        let rng = &mut self.rng;
+        let delay = self.workload.delay_ms(&mut || rng.next_u64());
+        self.arm_workload(ctx, delay);
     }
 }

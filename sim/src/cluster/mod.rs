@@ -2,7 +2,8 @@
 //!
 //! - [`server_node`]: a [`QuorumPeer`](zabsim_protocol::server::QuorumPeer) driven by kernel
 //!   events, with `QuorumCnxManager`'s election channel;
-//! - [`client_node`]: a ZooKeeper client library instance driven by the [`workload`];
+//! - [`client_node`]: a ZooKeeper client library instance driven by the
+//!   full-API [`crate::workload`] generator;
 //! - [`recorder`]: the run's history and message counts, shared by every node;
 //! - [`roles`]: "the leader", "a follower" … for fault targets;
 //! - [`wire`]: what crosses the simulated network.
@@ -14,7 +15,6 @@ pub mod recorder;
 pub mod roles;
 pub mod server_node;
 pub mod wire;
-pub mod workload;
 
 use crate::kernel::{Ctx, Event, Process};
 use client_node::ClientNode;

@@ -6,9 +6,9 @@ use crate::cluster::client_node::ClientNode;
 use crate::cluster::recorder::{Recorder, SharedRecorder};
 use crate::cluster::roles::{Role, ZkRoles};
 use crate::cluster::server_node::ServerNode;
-use crate::cluster::workload::Workload;
 use crate::cluster::ZkNode;
 use crate::kernel::{NemesisConfig, NodeOptions, SimRng, SimTime, Simulation, Stream, World};
+use crate::workload::Workload;
 use zabsim_protocol::types::ServerId;
 
 /// A world ready to run, with what was derived from the seed.
@@ -75,7 +75,7 @@ pub fn build(spec: &RunSpec<'_>) -> Built {
                     ctx,
                     c,
                     connect.clone(),
-                    Workload::new(workload.clone(), c),
+                    Workload::new(workload.clone()).expect("validated with the scenario"),
                     stop_at,
                     recorder.clone(),
                 ))

@@ -1,8 +1,8 @@
 //! The scenario's fields. Defaults are ZooKeeper's (zoo.cfg) where ZooKeeper has one.
 
 use crate::cluster::roles::Role;
-use crate::cluster::workload::WorkloadConfig;
 use crate::kernel::{KernelConfig, NemesisConfig, ScheduledFault, SwarmConfig};
+use crate::workload::WorkloadConfig;
 use serde::{Deserialize, Serialize};
 use zabsim_protocol::server::{PeerSpec, QuorumConfig, Variant, Variants};
 use zabsim_protocol::types::ServerId;
@@ -269,9 +269,7 @@ impl Scenario {
                 e.clone(),
             )
         })?;
-        self.workload
-            .validate()
-            .or_else(|e| fail(e.split(':').next().unwrap_or("workload"), e.clone()))?;
+        self.workload.validate().map_err(|e| (e.field, e.message))?;
         self.validate_faults()?;
         self.validate_phases()?;
         for name in &self.checkers {

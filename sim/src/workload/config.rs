@@ -146,8 +146,9 @@ impl Default for KeySpace {
     }
 }
 
-/// Submission pacing per client.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Submission pacing per client. The default paces like the interactive application of the
+/// old generator: no rate target, 5..=50 ms think time after each completion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Rate {
     /// Mean operations per second per client (0 = as fast as completions allow). Gaps are drawn
@@ -168,6 +169,16 @@ pub struct SessionBehaviour {
     /// After each completed operation, the chance in a thousand that the client closes its
     /// session and opens a new one.
     pub reopen_per_mille: u32,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            ops_per_sec: 0,
+            think_time_ms_min: 5,
+            think_time_ms_max: 50,
+        }
+    }
 }
 
 impl Default for SessionBehaviour {

@@ -19,6 +19,10 @@
 //!   session is then at least that fresh (monotonic zxids).
 //! * **Atomic multi** and **sequential names unique and increasing** per parent.
 //!
+//! `removeWatches` and `checkWatches` answer from the server's watch table, not the tree: their
+//! results are judged by the sessions judge; here they only take part in the session-order
+//! checks.
+//!
 //! The witness is the committed txn stream from the observations (`Proposed` bodies, commits),
 //! matched to client operations by the txn header's (session, cxid). Operations with an
 //! unknown outcome are placed exactly where their txn committed, or nowhere. Without

@@ -1,6 +1,7 @@
 //! Checks on the shape of the outcomes themselves, which hold whatever the witness: a multi's
 //! results are all-or-nothing, and sequential names are unique and increase with zxid under
-//! each parent.
+//! each parent — each incarnation of it: a parent deleted and created again starts its child
+//! counter (the stored cversion) from 0, so names repeat across incarnations.
 
 use super::witness::Witness;
 use super::{Op, NAME};
@@ -9,6 +10,7 @@ use crate::zk::{Violation, ViolationKind};
 use std::collections::BTreeMap;
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::request::{CreateMode, MultiOp, OpResult, Request, Response};
+use zabsim_protocol::txn::Txn;
 use zabsim_protocol::types::Zxid;
 
 pub(crate) fn check(ops: &[Op], witness: &Witness) -> Vec<Violation> {
@@ -68,20 +70,62 @@ fn failed_shape(errors: &[Option<ErrorCode>]) -> bool {
             .all(|e| *e == Some(ErrorCode::RUNTIMEINCONSISTENCY))
 }
 
-/// Every sequential name a client was given, with the op and (if placed) its zxid.
+/// The zxids at which each path was deleted, from the committed txn bodies the witness holds.
+fn deletions(witness: &Witness) -> BTreeMap<String, Vec<Zxid>> {
+    fn collect(txn: &Txn, zxid: Zxid, out: &mut BTreeMap<String, Vec<Zxid>>) {
+        match txn {
+            Txn::Delete { path } => out.entry(path.clone()).or_default().push(zxid),
+            Txn::CloseSession { paths_to_delete } => {
+                for path in paths_to_delete {
+                    out.entry(path.clone()).or_default().push(zxid);
+                }
+            }
+            Txn::Multi { txns } if txns.iter().all(|(_, t)| !matches!(t, Txn::Error { .. })) => {
+                for (_, sub) in txns {
+                    collect(sub, zxid, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    for step in &witness.steps {
+        if let Some(entry) = &step.entry {
+            collect(&entry.txn, step.zxid, &mut out);
+        }
+    }
+    out
+}
+
+/// A sequential name given: (the create's zxid if placed, the op, the name).
+type Given = (Option<Zxid>, OpId, String);
+
+/// Every sequential name a client was given, with the op and (if placed) its zxid, by parent
+/// incarnation (how many times the parent was deleted before). A name whose zxid is unknown is
+/// judged only under a parent that was never deleted.
 fn sequential_names(ops: &[Op], witness: &Witness) -> Vec<Violation> {
-    let mut given: BTreeMap<String, Vec<(Option<Zxid>, OpId, String)>> = BTreeMap::new();
+    let deleted = deletions(witness);
+    let mut given: BTreeMap<(String, usize), Vec<Given>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
         let zxid = witness.op_zxid.get(&i).copied();
         for path in sequential_results(op) {
             let Some((parent, name)) = split_sequential(&path) else {
                 continue;
             };
-            given.entry(parent).or_default().push((zxid, op.id, name));
+            let deaths = deleted.get(&parent).map_or(&[][..], Vec::as_slice);
+            let incarnation = match zxid {
+                Some(z) => deaths.iter().filter(|d| **d < z).count(),
+                None if deaths.is_empty() => 0,
+                None => continue,
+            };
+            given
+                .entry((parent, incarnation))
+                .or_default()
+                .push((zxid, op.id, name));
         }
     }
     let mut found = Vec::new();
-    for (parent, mut names) in given {
+    for ((parent, _), mut names) in given {
         let mut seen: BTreeMap<&str, OpId> = BTreeMap::new();
         for (_, id, name) in &names {
             if let Some(first) = seen.insert(name, *id) {

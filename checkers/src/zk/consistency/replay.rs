@@ -77,6 +77,9 @@ pub(crate) fn replay(
 
 fn pending_reads(mode: ReadWitness, ops: &[Op], witness: &Witness) -> Vec<PendingRead> {
     let reads = ops.iter().enumerate().filter_map(|(i, op)| {
+        if answers_from_watch_table(&op.request) {
+            return None;
+        }
         let hi = match &op.outcome {
             Some(Outcome::Ok { zxid, .. }) if !op.is_write() => *zxid,
             Some(Outcome::Error { zxid, err }) if !op.is_write() && !session_level(*err) => *zxid,
@@ -103,6 +106,14 @@ fn pending_reads(mode: ReadWitness, ops: &[Op], witness: &Witness) -> Vec<Pendin
             }
         })
         .collect()
+}
+
+/// `removeWatches` / `checkWatches` answer from the server's watch table for the session's
+/// connection, not from the tree: their OK / NOWATCHER is the sessions judge's to decide
+/// (`sessions::removals`), so the tree replay neither passes nor fails them.
+fn answers_from_watch_table(request: &zabsim_protocol::request::Request) -> bool {
+    use zabsim_protocol::request::Request as R;
+    matches!(request, R::RemoveWatches { .. } | R::CheckWatches { .. })
 }
 
 fn session_level(err: ErrorCode) -> bool {

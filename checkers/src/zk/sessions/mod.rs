@@ -1,20 +1,27 @@
 //! Sessions and watches: each triggered one-shot watch fires exactly once and before its
-//! client can observe the change ([`watches`]); ephemerals vanish exactly when their session
-//! closes or expires and never outlive it ([`ephemerals`]).
+//! client can observe the change ([`watches`]); persistent and recursive watches (addWatch)
+//! fire for every change they cover while their connection lasts ([`persistent`]);
+//! removeWatches answers OK or NOWATCHER as the session's watches demand ([`removals`]);
+//! ephemerals vanish exactly when their session closes or expires and never outlive it
+//! ([`ephemerals`]).
 
 mod ephemerals;
+mod persistent;
 mod rearm;
+mod removals;
 pub(crate) mod watches;
 
 use super::cluster::ClusterModel;
 use super::{EndState, Event, Judge, Verdict, Violation};
 use crate::history::{Completion, Invocation, OpId, Outcome, Record, SessionChange};
+use persistent::PersistentReg;
 use rearm::WatchKind;
+use removals::{Removal, WatchSet};
 use std::collections::{BTreeMap, BTreeSet};
 use watches::{ChangeIndex, Received, Registration};
 use zabsim_protocol::error_code::ErrorCode;
 use zabsim_protocol::observe::Observation;
-use zabsim_protocol::request::{EventType, Request};
+use zabsim_protocol::request::{AddWatchMode, EventType, Request, WatcherType};
 use zabsim_protocol::txn::Txn;
 use zabsim_protocol::types::{SessionId, Zxid};
 
@@ -26,6 +33,11 @@ struct Pending {
     session: SessionId,
     watch: Option<(WatchKind, String)>,
     is_exists: bool,
+    /// addWatch: the path and whether it is recursive.
+    persistent: Option<(String, bool)>,
+    /// removeWatches: the path and type.
+    removal: Option<(String, WatcherType)>,
+    invoke_line: usize,
 }
 
 /// The sessions and watches judge.
@@ -43,7 +55,10 @@ pub struct SessionsJudge {
     /// Ephemerals any server reported deleted, by zxid (an old-format closeSession txn does not
     /// list its paths).
     deleted_at: BTreeMap<Zxid, BTreeSet<String>>,
-    persistent_watches: bool,
+    persistent: Vec<PersistentReg>,
+    removals: Vec<Removal>,
+    sets: Vec<WatchSet>,
+    uncertain_below: BTreeSet<(SessionId, String)>,
     violations: Vec<Violation>,
 }
 
@@ -53,7 +68,7 @@ impl SessionsJudge {
         SessionsJudge::default()
     }
 
-    fn on_invoke(&mut self, inv: &Invocation) {
+    fn on_invoke(&mut self, line: usize, inv: &Invocation) {
         let watch = match &inv.request {
             Request::GetData { path, watch: true } | Request::Exists { path, watch: true } => {
                 Some((WatchKind::Data, path.clone()))
@@ -63,8 +78,28 @@ impl SessionsJudge {
             } => Some((WatchKind::Child, path.clone())),
             _ => None,
         };
-        if matches!(inv.request, Request::AddWatch { .. }) {
-            self.persistent_watches = true;
+        let persistent = match &inv.request {
+            Request::AddWatch { path, mode } => {
+                Some((path.clone(), *mode == AddWatchMode::PersistentRecursive))
+            }
+            _ => None,
+        };
+        let removal = match &inv.request {
+            Request::RemoveWatches { path, watcher_type } => Some((path.clone(), *watcher_type)),
+            _ => None,
+        };
+        let set_path = watch
+            .as_ref()
+            .map(|(_, p)| p)
+            .or(persistent.as_ref().map(|(p, _)| p));
+        if let Some(path) = set_path {
+            self.sets.push(WatchSet {
+                session: inv.session,
+                path: path.clone(),
+                invoke_line: line,
+                persistent: persistent.is_some(),
+                recursive: persistent.as_ref().is_some_and(|(_, r)| *r),
+            });
         }
         let is_exists = matches!(inv.request, Request::Exists { .. });
         self.pending.insert(
@@ -73,6 +108,9 @@ impl SessionsJudge {
                 session: inv.session,
                 watch,
                 is_exists,
+                persistent,
+                removal,
+                invoke_line: line,
             },
         );
     }
@@ -88,9 +126,51 @@ impl SessionsJudge {
                 if let Some((_, path)) = p.watch {
                     self.uncertain.insert((p.session, path));
                 }
+                match p.persistent {
+                    Some((path, true)) => {
+                        self.uncertain_below.insert((p.session, path));
+                    }
+                    Some((path, false)) => {
+                        self.uncertain.insert((p.session, path));
+                    }
+                    None => {}
+                }
+                if let Some((path, watcher_type)) = p.removal {
+                    self.removals.push(Removal {
+                        session: p.session,
+                        path,
+                        watcher_type,
+                        invoke_line: p.invoke_line,
+                        line,
+                        zxid: None,
+                        removed: None,
+                    });
+                }
                 return;
             }
         };
+        if let Some((path, watcher_type)) = p.removal.clone() {
+            self.removals.push(Removal {
+                session: p.session,
+                path,
+                watcher_type,
+                invoke_line: p.invoke_line,
+                line,
+                zxid: Some(zxid),
+                removed: removals::removed_of(err),
+            });
+        }
+        if let (Some((path, recursive)), None) = (p.persistent.clone(), err) {
+            self.persistent.push(PersistentReg {
+                session: p.session,
+                path,
+                recursive,
+                zxid,
+                op: done.id,
+                line,
+                invoke_line: p.invoke_line,
+            });
+        }
         self.replies
             .entry(p.session)
             .or_default()
@@ -110,6 +190,7 @@ impl SessionsJudge {
             zxid,
             op: done.id,
             line,
+            invoke_line: p.invoke_line,
         });
     }
 
@@ -192,7 +273,7 @@ impl Judge for SessionsJudge {
     fn observe(&mut self, event: Event<'_>) -> Option<Violation> {
         let found = match event.record {
             Record::Invoke(inv) => {
-                self.on_invoke(inv);
+                self.on_invoke(event.line, inv);
                 None
             }
             Record::Complete(done) => {
@@ -236,7 +317,11 @@ impl Judge for SessionsJudge {
             let outliving = self.ephemerals.outliving(server, None);
             self.violations.extend(outliving);
         }
-        let watched = !self.registrations.is_empty() || !self.received.is_empty();
+        let removal_findings = removals::judge(&self.removals, &self.sets, &self.persistent);
+        self.violations.extend(removal_findings);
+        let watched = !self.registrations.is_empty()
+            || !self.received.is_empty()
+            || !self.persistent.is_empty();
         if watched && self.model.proposals.is_empty() {
             undecided.push("watches were used but no Proposed txn bodies were observed".into());
         } else if watched {
@@ -247,6 +332,10 @@ impl Judge for SessionsJudge {
                 closed_at: &self.closed_at,
                 uncertain: &self.uncertain,
                 connects: &self.connects,
+                persistent: &self.persistent,
+                removals: &self.removals,
+                sets: &self.sets,
+                uncertain_below: &self.uncertain_below,
             };
             let (found, open) = watches::judge(&facts, &self.change_index());
             self.violations.extend(found);
@@ -255,9 +344,6 @@ impl Judge for SessionsJudge {
                     "{open} triggered watches were never due: their sessions saw no later reply"
                 ));
             }
-        }
-        if self.persistent_watches {
-            undecided.push("persistent watches (addWatch) are not judged".into());
         }
         if self.model.servers.is_empty() && !watched {
             undecided.push("no server observations and no watches: nothing to judge".into());

@@ -9,7 +9,9 @@
 //! child watches (one notification per session: the second table is suppressed) and
 //! NodeChildrenChanged on the parent; setData p → NodeDataChanged on p's data watches.
 
+use super::persistent::{self, is_at_or_below, PersistentReg};
 use super::rearm::{Carried, Connection, Evidence, Judged, WatchKind};
+use super::removals::{Removal, WatchSet};
 use super::NAME;
 use crate::history::OpId;
 use crate::reference::parent_of;
@@ -36,6 +38,8 @@ pub(super) struct Registration {
     pub op: OpId,
     /// The history line of the read's completion.
     pub line: usize,
+    /// The history line of the read's invocation.
+    pub invoke_line: usize,
 }
 
 /// A notification a client received (1-based history line).
@@ -119,15 +123,81 @@ pub(super) struct WatchFacts<'a> {
     pub uncertain: &'a BTreeSet<(SessionId, String)>,
     /// Per session, its connections as (line of `Connected`, `lastZxidSeen`), in order.
     pub connects: &'a BTreeMap<SessionId, Vec<(usize, Zxid)>>,
+    /// addWatch registrations ([`persistent`]).
+    pub persistent: &'a [PersistentReg],
+    /// removeWatches calls with their outcomes.
+    pub removals: &'a [Removal],
+    /// Every watch-setting invocation.
+    pub sets: &'a [WatchSet],
+    /// Sessions and roots where a recursive watch may have been set by an op with an unknown
+    /// outcome (it explains notifications anywhere below).
+    pub uncertain_below: &'a BTreeSet<(SessionId, String)>,
+}
+
+/// What is due for one (session, path, event, zxid).
+struct Due<'a> {
+    /// The one-shot watches it triggers that no removal may have taken away (a data and a
+    /// child watch on a deleted node share the key, and each is carried on its own).
+    /// Each with whether it is strict: a watch whose mode a later recursive addWatch may have
+    /// replaced (see below) still explains what it brings, but is demanded nowhere.
+    one_shot: Vec<(&'a Registration, bool)>,
+    /// A persistent watch that must deliver it ([`persistent`]'s rule).
+    persistent: Option<&'a PersistentReg>,
+    /// The op that set some watch it triggers.
+    op: OpId,
+    /// How many notifications it may bring: a multi whose sub-ops change the same thing twice
+    /// triggers a persistent watch twice (one `triggerWatch` per sub-txn); otherwise one.
+    allowed: usize,
+}
+
+impl WatchFacts<'_> {
+    /// The line of the session's first reply at `zxid` or later.
+    fn first_view(&self, session: SessionId, zxid: Zxid) -> Option<usize> {
+        self.replies
+            .get(&session)?
+            .iter()
+            .find(|(_, z)| *z >= zxid)
+            .map(|(line, _)| *line)
+    }
+
+    /// Whether the persistent watch `reg` must deliver `t` (see [`persistent`]).
+    fn persistent_due(&self, reg: &PersistentReg, t: &persistent::Trigger) -> bool {
+        let removed = self.removals.iter().any(|r| {
+            r.may_remove(
+                reg.session,
+                &reg.path,
+                t.table == Table::Data,
+                reg.invoke_line,
+                t.zxid,
+            )
+        });
+        // A later watch op on the same path replaces the mode (WatcherModeManager keeps one
+        // mode per watcher and path): a one-shot one, or the other persistent mode.
+        let overwritten = self.sets.iter().any(|s| {
+            s.session == reg.session
+                && s.path == reg.path
+                && (!s.persistent || s.recursive != reg.recursive)
+                && s.invoke_line > reg.invoke_line
+        });
+        let Some(view) = self.first_view(reg.session, t.zxid) else {
+            return false;
+        };
+        let moved = self
+            .connects
+            .get(&reg.session)
+            .into_iter()
+            .flatten()
+            .any(|(line, _)| *line > reg.line && *line < view);
+        !removed && !overwritten && !moved
+    }
 }
 
 /// Judges the watches; returns the violations and how many expected notifications could not be
 /// decided (the client never got far enough to have to see them).
 pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violation>, usize) {
-    // Keyed by table too: a delete triggers a session's data and child watch on one path with
-    // one notification, but carried into SetWatches each is decided on its own.
-    let mut expected: BTreeMap<(SessionId, String, Table, EventType, Zxid), &Registration> =
-        BTreeMap::new();
+    let mut expected: BTreeMap<(SessionId, String, EventType, Zxid), Due<'_>> = BTreeMap::new();
+    let closed_before =
+        |session: &SessionId, zxid: Zxid| facts.closed_at.get(session).is_some_and(|c| *c < zxid);
     for reg in facts.registrations {
         let Some(changes) = index.get(&(reg.kind.table(), reg.path.clone())) else {
             continue;
@@ -135,19 +205,73 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
         let Some(&(zxid, event)) = changes.iter().find(|(z, _)| *z > reg.zxid) else {
             continue;
         };
-        if facts.closed_at.get(&reg.session).is_some_and(|c| *c < zxid) {
+        if closed_before(&reg.session, zxid) {
             continue;
         }
-        expected
-            .entry((reg.session, reg.path.clone(), reg.kind.table(), event, zxid))
-            .or_insert(reg);
+        let removed = facts.removals.iter().any(|r| {
+            r.may_remove(
+                reg.session,
+                &reg.path,
+                reg.kind.table() == Table::Data,
+                reg.invoke_line,
+                zxid,
+            )
+        });
+        let due = expected
+            .entry((reg.session, reg.path.clone(), event, zxid))
+            .or_insert(Due {
+                one_shot: Vec::new(),
+                persistent: None,
+                op: reg.op,
+                allowed: 1,
+            });
+        // ZooKeeper 3.8 keeps one mode per (watcher, path) in each manager and addWatch puts
+        // either mode in both: a later recursive addWatch turns a one-shot child watch into a
+        // recursive one, which NodeChildrenChanged never triggers.
+        let made_recursive = reg.kind.table() == Table::Child
+            && facts.sets.iter().any(|s| {
+                s.session == reg.session
+                    && s.path == reg.path
+                    && s.recursive
+                    && s.invoke_line > reg.invoke_line
+            });
+        if !removed {
+            due.one_shot.push((reg, !made_recursive));
+        }
+    }
+    for reg in facts.persistent {
+        let triggers = persistent::triggers(reg, index);
+        for t in &triggers {
+            if closed_before(&reg.session, t.zxid) {
+                continue;
+            }
+            let required = facts.persistent_due(reg, t);
+            let times = triggers
+                .iter()
+                .filter(|o| o.path == t.path && o.event == t.event && o.zxid == t.zxid)
+                .count();
+            let due = expected
+                .entry((reg.session, t.path.clone(), t.event, t.zxid))
+                .or_insert(Due {
+                    one_shot: Vec::new(),
+                    persistent: None,
+                    op: reg.op,
+                    allowed: 1,
+                });
+            due.allowed = due.allowed.max(times);
+            if required && due.persistent.is_none() {
+                due.persistent = Some(reg);
+            }
+        }
     }
     let mut found = Vec::new();
     let mut undecided = 0;
     let mut matched: BTreeSet<usize> = BTreeSet::new();
+    // Carried watches answered per (session, path, connection start, connection end).
+    let mut answered: BTreeMap<(SessionId, String, usize, Option<usize>), usize> = BTreeMap::new();
     let no_replies = Vec::new();
-    for ((session, path, _, event, zxid), reg) in &expected {
-        let op = reg.op;
+    for ((session, path, event, zxid), due) in &expected {
+        let op = due.op;
         let replies = facts.replies.get(session).unwrap_or(&no_replies);
         let hits: Vec<&Received> = facts
             .received
@@ -171,65 +295,125 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
                 .sessions([*session])
                 .zxids([*zxid])
         };
-        match (hits.as_slice(), first_view) {
-            ([one], Some(line)) if one.line > line => {
+        if hits.len() > due.allowed {
+            found.push(violation(format!(
+                "{what} fired {} times for session {session}",
+                hits.len()
+            )));
+            continue;
+        }
+        if !hits.is_empty() {
+            let late = hits
+                .iter()
+                .find(|h| first_view.is_some_and(|line| h.line > line));
+            if let (Some(one), Some(line)) = (late, first_view) {
                 found.push(violation(format!(
                     "{what} reached session {session} on line {}, after a reply at {zxid} or later on line {line}",
                     one.line
                 )));
-                continue;
-            }
-            ([_], _) => continue,
-            ([], _) => {}
-            (many, _) => {
-                found.push(violation(format!(
-                    "{what} fired {} times for session {session}",
-                    many.len()
-                )));
-                continue;
-            }
-        }
-        // Not notified at the trigger. If the session moved to another server before it could
-        // see the change, the watch went along in SetWatches: judge it there.
-        let connections = connections_after(facts.connects.get(session), reg.line);
-        let carried = connections
-            .first()
-            .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
-        if !carried {
-            match first_view {
-                Some(line) => found.push(violation(format!(
-                    "{what} never reached session {session} before its reply on line {line}"
-                ))),
-                None => undecided += 1,
             }
             continue;
         }
-        let evidence = Evidence {
-            index,
-            replies,
-            received: facts.received,
-        };
-        let watch = Carried {
-            session: *session,
-            kind: reg.kind,
-            path,
-            set_at: reg.zxid,
-        };
-        for c in connections {
-            match evidence.judge(&watch, c) {
-                Judged::Answered(line) => {
-                    matched.insert(line);
-                    break;
-                }
-                Judged::NotDue => {}
-                Judged::Violated(why) => {
+        if due.one_shot.is_empty() {
+            if due.persistent.is_some() {
+                if let Some(line) = first_view {
                     found.push(violation(format!(
-                        "{what}, not delivered before the session reconnected: {why}"
+                        "{what} never reached session {session} before its reply on line {line} (persistent watch)"
                     )));
-                    break;
+                }
+            }
+            continue;
+        }
+        for &(reg, strict) in &due.one_shot {
+            // Not notified at the trigger. If the session moved to another server before it
+            // could see the change, the watch went along in SetWatches: judge it there.
+            let connections = connections_after(facts.connects.get(session), reg.line);
+            let carried = connections
+                .first()
+                .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
+            if !carried && !strict {
+                continue;
+            }
+            if !carried {
+                match first_view {
+                    Some(line) => found.push(violation(format!(
+                        "{what} never reached session {session} before its reply on line {line}"
+                    ))),
+                    None => undecided += 1,
+                }
+                break;
+            }
+            let evidence = Evidence {
+                index,
+                replies,
+                received: facts.received,
+            };
+            let watch = Carried {
+                session: *session,
+                kind: reg.kind,
+                path,
+                set_at: reg.zxid,
+            };
+            for c in connections {
+                match evidence.judge(&watch, c) {
+                    Judged::Answered(line) => {
+                        matched.insert(line);
+                        *answered
+                            .entry((*session, path.clone(), c.line, c.ends_at_line))
+                            .or_default() += 1;
+                        break;
+                    }
+                    Judged::NotDue => {}
+                    // A removal the session sent on this connection may have taken the
+                    // re-registered watch away before the change that was due to trigger it.
+                    // setWatches re-adds the session's recursive watches after its child
+                    // watches, so one on the same path turns a re-armed child watch recursive
+                    // (3.8's one mode per watcher and path).
+                    Judged::Violated(_)
+                        if !strict
+                            || (reg.kind.table() == Table::Child
+                                && facts.sets.iter().any(|s| {
+                                    s.session == *session
+                                        && s.path == *path
+                                        && s.recursive
+                                        && s.invoke_line < c.line
+                                })) =>
+                    {
+                        break
+                    }
+                    Judged::Violated(_)
+                        if facts.removals.iter().any(|r| {
+                            r.session == *session
+                                && r.path == *path
+                                && r.invoke_line > c.line
+                                && c.ends_at_line.is_none_or(|end| r.invoke_line < end)
+                                && r.removed != Some(false)
+                        }) =>
+                    {
+                        break;
+                    }
+                    Judged::Violated(why) => {
+                        found.push(violation(format!(
+                            "{what}, not delivered before the session reconnected: {why}"
+                        )));
+                        break;
+                    }
                 }
             }
         }
+    }
+    // setWatches fires each carried one-shot watch on its own (a data and a child watch on a
+    // deleted node give two NodeDeleted): as many catch-up notifications (zxid -1) on that
+    // connection as watches it answered are explained.
+    for ((session, path, from, to), n) in answered {
+        let catch_up = facts.received.iter().filter(|r| {
+            r.session == session
+                && r.path == path
+                && r.zxid == Zxid::NONE
+                && r.line > from
+                && to.is_none_or(|end| r.line < end)
+        });
+        matched.extend(catch_up.take(n).map(|r| r.line));
     }
     found.extend(spurious(facts, &matched));
     (found, undecided)
@@ -261,6 +445,12 @@ fn spurious(facts: &WatchFacts<'_>, matched: &BTreeSet<usize>) -> Vec<Violation>
         .iter()
         .filter(|r| !matched.contains(&r.line))
         .filter(|r| !facts.uncertain.contains(&(r.session, r.path.clone())))
+        .filter(|r| {
+            !facts
+                .uncertain_below
+                .iter()
+                .any(|(s, root)| *s == r.session && is_at_or_below(&r.path, root))
+        })
         .map(|r| {
             let mut v = Violation::new(
                 NAME,

@@ -31,6 +31,7 @@ fn registration(kind: WatchKind, op: u64, line: usize) -> Registration {
         zxid: z(3),
         op: OpId(op),
         line,
+        invoke_line: line - 1,
     }
 }
 
@@ -77,6 +78,10 @@ fn facts_judged(registrations: &[Registration], received: &[Received]) -> Vec<Vi
         closed_at: &closed_at,
         uncertain: &uncertain,
         connects: &connects,
+        persistent: &[],
+        removals: &[],
+        sets: &[],
+        uncertain_below: &uncertain,
     };
     judge(&facts, &index).0
 }
