@@ -118,3 +118,71 @@ fn a_carried_watch_that_setwatches_must_fire_is_still_demanded() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].message.contains("Data watch on /k"), "{found:#?}");
 }
+
+/// A child watch set at 3 (line 5) that a recursive addWatch (line 6) may have turned recursive
+/// on its server, so the child created at 5 fires nothing there; the client still holds the
+/// one-shot watch. It reads at 6 (line 7), reconnects on line 10 with relativeZxid 6, and the
+/// new server's setWatches fires NodeChildrenChanged (line 11) when a child change after 6
+/// (`later`) has moved pzxid past relativeZxid (swarm seeds 180, 202, 651, 897). Without such a
+/// change nothing can fire it.
+fn replaced_mode_carried(later: Option<u64>) -> Vec<Violation> {
+    let child = |n: u64, txn: Txn| (n, txn);
+    let mut index = ChangeIndex::new();
+    let created = Txn::Create {
+        path: format!("{PATH}/c"),
+        data: None,
+        acl: Vec::new(),
+        ephemeral: false,
+        parent_cversion: 1,
+    };
+    let mut txns = vec![create(1), child(5, created)];
+    if let Some(n) = later {
+        txns.push(child(
+            n,
+            Txn::Delete {
+                path: format!("{PATH}/c"),
+            },
+        ));
+    }
+    for (n, txn) in txns {
+        index_txn(&mut index, z(n), &txn);
+    }
+    let registrations = [registration(WatchKind::Child, 1, 5)];
+    let sets = [WatchSet {
+        session: S,
+        path: PATH.into(),
+        invoke_line: 6,
+        persistent: true,
+        recursive: true,
+    }];
+    let received = [got(11, EventType::NodeChildrenChanged)];
+    let replies = BTreeMap::from([(S, vec![(5, z(3)), (7, z(6)), (12, z(9))])]);
+    let connects = BTreeMap::from([(S, vec![(1, z(0)), (10, z(6))])]);
+    let (closed_at, uncertain) = (BTreeMap::new(), BTreeSet::new());
+    let facts = WatchFacts {
+        registrations: &registrations,
+        received: &received,
+        replies: &replies,
+        closed_at: &closed_at,
+        uncertain: &uncertain,
+        connects: &connects,
+        persistent: &[],
+        removals: &[],
+        sets: &sets,
+        uncertain_below: &uncertain,
+    };
+    judge(&facts, &index).0
+}
+
+#[test]
+fn a_watch_whose_mode_may_have_been_replaced_is_explained_when_setwatches_fires_it() {
+    let found = replaced_mode_carried(Some(8));
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_catch_up_no_change_after_relative_zxid_explains_is_still_spurious() {
+    let found = replaced_mode_carried(None);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("without a watch"), "{found:#?}");
+}
