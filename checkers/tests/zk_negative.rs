@@ -387,6 +387,29 @@ fn a_run_that_starts_from_existing_data_is_undecided_for_consistency() {
     }
 }
 
+/// The counterpart (disk-faults seed 38): a server that synced with a new epoch's leader before
+/// any proposal, took the NEWLEADER snapshot at (1, 0) and recovered there after a crash holds
+/// no txn, so the run is still decided.
+#[test]
+fn a_recovery_at_an_epoch_start_before_any_proposal_is_not_existing_data() {
+    let (mut records, end) = scripted_run();
+    records.insert(
+        0,
+        Record::Observed(Observed {
+            time_ns: 0,
+            observation: Observation::RecoveryFinished {
+                server: ServerId(1),
+                zxid: Zxid::new(Epoch(1), 0),
+                digest: None,
+                accepted_epoch: Epoch(1),
+                current_epoch: Epoch(1),
+            },
+        }),
+    );
+    let verdicts = judge(records, &end);
+    assert_eq!(verdict_of(&verdicts, "consistency"), &Verdict::Pass);
+}
+
 // --- runs that start from a data directory ---
 
 fn boot_from_data(digest_on_disk: i64, recovered_digest: i64) -> Vec<(&'static str, Verdict)> {

@@ -173,7 +173,18 @@ impl Judge for AgreementJudge {
                 }
             }
         }
-        if end.heal.is_some() {
+        let reached_deadline = end
+            .heal
+            .is_some_and(|h| end.end_ns >= h.healed_at_ns.saturating_add(h.bound_ns));
+        if end.heal.is_some() && !reached_deadline {
+            // A guard rail or a stall ended the run before the cluster had its time to settle:
+            // convergence was not established, and not disproved either.
+            undecided.push(format!(
+                "the run ended at {} ns, before the liveness deadline: convergence not judged",
+                end.end_ns
+            ));
+        }
+        if reached_deadline {
             let found = self.check_convergence(end);
             self.violations.extend(found);
             if end.servers.iter().all(|s| !s.alive) {

@@ -193,7 +193,11 @@ impl Judge for ConsistencyJudge {
                 {
                     let before_any_proposal = self.model.proposals.is_empty();
                     let known = self.known_zxid();
-                    self.preexisting |= before_any_proposal && *zxid > known;
+                    // An epoch's first zxid (e, 0) names no txn: a server that synced with a
+                    // leader of a new epoch before any proposal and recovered there holds
+                    // nothing the model does not know.
+                    let names_a_txn = zxid.counter() != 0;
+                    self.preexisting |= before_any_proposal && *zxid > known && names_a_txn;
                 }
                 self.model.apply(o.time_ns, &o.observation);
                 None
