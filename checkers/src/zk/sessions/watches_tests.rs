@@ -186,3 +186,70 @@ fn a_catch_up_no_change_after_relative_zxid_explains_is_still_spurious() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].message.contains("without a watch"), "{found:#?}");
 }
+
+/// A child watch (line 5, at 3) under a recursive addWatch the session made earlier (line 2).
+/// The session reconnects on line 10 (relativeZxid 3): setWatches re-arms the child watch and
+/// then the recursive one, which turns it recursive, so the child change at 5 fires no
+/// NodeChildrenChanged on that connection, although a reply at 6 came (line 12). The client still
+/// holds the watch; on its next connection (line 20, relativeZxid 6) pzxid 8 is past 6 and
+/// setWatches fires it (line 21) (swarm seed 1235). Without the recursive watch the first
+/// connection owed the notification.
+fn rearmed_under_recursive(recursive: bool) -> Vec<Violation> {
+    let mut index = ChangeIndex::new();
+    let child = |name: &str| format!("{PATH}/{name}");
+    let make = |name: &str| Txn::Create {
+        path: child(name),
+        data: None,
+        acl: Vec::new(),
+        ephemeral: false,
+        parent_cversion: 1,
+    };
+    for (n, txn) in [create(1), (5, make("a")), (8, make("b"))] {
+        index_txn(&mut index, z(n), &txn);
+    }
+    let registrations = [registration(WatchKind::Child, 1, 5)];
+    let sets: Vec<WatchSet> = recursive
+        .then(|| WatchSet {
+            session: S,
+            path: PATH.into(),
+            invoke_line: 2,
+            persistent: true,
+            recursive: true,
+        })
+        .into_iter()
+        .collect();
+    let received = [got(21, EventType::NodeChildrenChanged)];
+    let replies = BTreeMap::from([(S, vec![(5, z(3)), (12, z(6)), (22, z(9))])]);
+    let connects = BTreeMap::from([(S, vec![(1, z(0)), (10, z(3)), (20, z(6))])]);
+    let (closed_at, uncertain) = (BTreeMap::new(), BTreeSet::new());
+    let facts = WatchFacts {
+        registrations: &registrations,
+        received: &received,
+        replies: &replies,
+        closed_at: &closed_at,
+        uncertain: &uncertain,
+        connects: &connects,
+        persistent: &[],
+        removals: &[],
+        sets: &sets,
+        uncertain_below: &uncertain,
+    };
+    judge(&facts, &index).0
+}
+
+#[test]
+fn a_child_watch_turned_recursive_by_setwatches_is_carried_to_the_next_connection() {
+    let found = rearmed_under_recursive(true);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn without_a_recursive_watch_the_rearmed_child_watch_was_owed_on_the_first_connection() {
+    let found = rearmed_under_recursive(false);
+    assert!(
+        found.iter().any(|v| v
+            .message
+            .contains("not delivered before the session reconnected")),
+        "{found:#?}"
+    );
+}
