@@ -253,3 +253,59 @@ fn without_a_recursive_watch_the_rearmed_child_watch_was_owed_on_the_first_conne
         "{found:#?}"
     );
 }
+
+/// A data watch (line 5, at 3), then `removeWatches` (line 7) whose outcome is `removed` (None:
+/// unknown, the connection was lost). `/k` changes at 8; the session reconnects on line 10 with
+/// relativeZxid 6 and gets NodeDataChanged from setWatches (line 11). After an unknown outcome the
+/// client still held the watch and sent it (swarm seed 5598); after an OK it held nothing.
+fn carried_past_a_removal(removed: Option<bool>) -> Vec<Violation> {
+    let mut index = ChangeIndex::new();
+    let set = Txn::SetData {
+        path: PATH.into(),
+        data: Some(vec![2]),
+        version: 0,
+    };
+    for (n, txn) in [create(1), (8, set)] {
+        index_txn(&mut index, z(n), &txn);
+    }
+    let registrations = [registration(WatchKind::Data, 1, 5)];
+    let removals = [super::Removal {
+        session: S,
+        path: PATH.into(),
+        watcher_type: zabsim_protocol::request::WatcherType::Any,
+        invoke_line: 7,
+        line: 9,
+        zxid: removed.map(|_| z(6)),
+        removed,
+    }];
+    let received = [got(11, EventType::NodeDataChanged)];
+    let replies = BTreeMap::from([(S, vec![(5, z(3)), (12, z(9))])]);
+    let connects = BTreeMap::from([(S, vec![(1, z(0)), (10, z(6))])]);
+    let (closed_at, uncertain) = (BTreeMap::new(), BTreeSet::new());
+    let facts = WatchFacts {
+        registrations: &registrations,
+        received: &received,
+        replies: &replies,
+        closed_at: &closed_at,
+        uncertain: &uncertain,
+        connects: &connects,
+        persistent: &[],
+        removals: &removals,
+        sets: &[],
+        uncertain_below: &uncertain,
+    };
+    judge(&facts, &index).0
+}
+
+#[test]
+fn a_watch_whose_removal_never_answered_is_still_carried() {
+    let found = carried_past_a_removal(None);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn a_watch_removed_ok_is_not_carried() {
+    let found = carried_past_a_removal(Some(true));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("without a watch"), "{found:#?}");
+}
