@@ -346,33 +346,9 @@ pub(super) fn judge(facts: &WatchFacts<'_>, index: &ChangeIndex) -> (Vec<Violati
             let carried = connections
                 .first()
                 .is_some_and(|c| first_view.is_none_or(|l| l > c.line));
-            if !carried && !strict {
-                // Its mode may have been replaced on the server, so it never fired there while
-                // the client still holds the one-shot watch and sends it in the SetWatches of
-                // any later connection, where it may fire: explained there, never demanded.
-                let evidence = Evidence {
-                    index,
-                    replies,
-                    received: facts.received,
-                };
-                let watch = Carried {
-                    session: *session,
-                    kind: reg.kind,
-                    path,
-                    set_at: reg.zxid,
-                };
-                for c in connections {
-                    if let Judged::Answered(line) = evidence.judge(&watch, c) {
-                        matched.insert(line);
-                        *answered
-                            .entry((*session, path.clone(), c.line, c.ends_at_line))
-                            .or_default() += 1;
-                        break;
-                    }
-                }
-                continue;
-            }
-            if !carried {
+            // A watch not demanded (its server-side mode may have been replaced) is still held
+            // by the client and goes along in SetWatches: the loop below only explains with it.
+            if !carried && strict {
                 match first_view {
                     Some(line) => found.push(violation(format!(
                         "{what} never reached session {session} before its reply on line {line}"
